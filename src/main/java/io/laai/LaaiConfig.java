@@ -1,0 +1,63 @@
+package io.laai;
+
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** Every {@code laai.*} setting. README's configuration table lists the same keys. */
+@ConfigMapping(prefix = "laai")
+public interface LaaiConfig {
+
+    /** all | trainer | edge: which parts of the service run in this process. */
+    @WithDefault("all")
+    String role();
+
+    /** A GGUF file, a Hugging Face checkpoint directory, or hf:owner/name[@revision]. */
+    @WithDefault("hf:HuggingFaceTB/SmolLM2-135M")
+    String model();
+
+    /** auto | cpu | gpu. */
+    @WithDefault("auto")
+    String device();
+
+    Kafka kafka();
+
+    interface Kafka {
+        Embedded embedded();
+
+        Topics topics();
+
+        interface Embedded {
+            /** Start a real Kafka broker (KRaft) inside this process. */
+            @WithDefault("false")
+            boolean enabled();
+
+            @WithDefault("${user.home}/.laai/kafka")
+            String dataDir();
+
+            @WithDefault("9092")
+            int port();
+
+            @WithDefault("9093")
+            int controllerPort();
+        }
+
+        interface Topics {
+            /** Create the topics of DESIGN.md at start-up when missing (existing ones are left alone). */
+            @WithDefault("true")
+            boolean create();
+
+            /** Partitions of laai.demonstrations, its DLQ and laai.training-events: the trainer parallelism. */
+            @WithDefault("3")
+            int partitions();
+
+            /** Partitions of laai.interventions; every edge reads all of them. */
+            @WithDefault("1")
+            int interventionsPartitions();
+
+            /** Replication factor for created topics; empty means the broker's default. */
+            Optional<Short> replicationFactor();
+        }
+    }
+}

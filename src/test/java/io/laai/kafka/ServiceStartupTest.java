@@ -1,0 +1,58 @@
+package io.laai.kafka;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+@QuarkusTest
+@QuarkusTestResource(KafkaTestResource.class)
+class ServiceStartupTest {
+
+    @Inject
+    KafkaLifecycle kafka;
+
+    @Test
+    void topicsExistWithTheirCleanupPolicies() throws Exception {
+        List<String> names = List.of(Topics.DEMONSTRATIONS, Topics.INTERVENTIONS, Topics.TRAINING_EVENTS,
+                Topics.DEMONSTRATIONS_DLQ);
+        Map<String, TopicDescription> topics = kafka.admin().describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS);
+        assertEquals(3, topics.get(Topics.DEMONSTRATIONS).partitions().size());
+        assertEquals(1, topics.get(Topics.INTERVENTIONS).partitions().size());
+        for (String name : names) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
+            Config config = kafka.admin().describeConfigs(List.of(resource)).all().get(10, TimeUnit.SECONDS).get(resource);
+            String expected = name.equals(Topics.INTERVENTIONS) ? "compact" : "delete";
+            assertEquals(expected, config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value(), name);
+        }
+    }
+
+    @Test
+    void reportsReadyWithKafka() {
+        given().when().get("/q/health/ready").then().statusCode(200)
+                .body("status", equalTo("UP"))
+                .body("checks.name", hasItem("laai-kafka"));
+    }
+
+    @Test
+    void servesMetricsAndOpenApi() {
+        given().when().get("/q/metrics").then().statusCode(200).body(containsString("jvm_"));
+        given().when().get("/q/openapi").then().statusCode(200).body(containsString("LAAI"));
+    }
+}
