@@ -22,7 +22,8 @@ public final class Main {
         CommandLine cli = new CommandLine(new LaaiCommand());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // Users get the reason in one line; a stack trace only where the bug is ours.
-            if (e instanceof CliException || e instanceof IllegalArgumentException) {
+            if (e instanceof CliException || e instanceof IllegalArgumentException
+                    || e instanceof io.laai.model.ModelFormatException) {
                 commandLine.getErr().println("error: " + e.getMessage());
                 return 2;
             }

@@ -1,0 +1,51 @@
+package io.laai.cli;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import io.laai.model.Devices;
+import io.laai.model.Generator;
+import io.laai.model.LanguageModel;
+import io.laai.model.SamplingParams;
+import io.laai.model.Steering;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Prints the completion of one prompt (not the prompt itself) to stdout. */
+@Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate a completion for a prompt.")
+public class GenerateCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "GGUF file, Hugging Face checkpoint directory, or hf:owner/name[@revision]")
+    String model;
+
+    @Option(names = "--prompt", required = true)
+    String prompt;
+
+    @Option(names = "--max-tokens", defaultValue = "256")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default)")
+    double temperature;
+
+    @Option(names = "--top-p", defaultValue = "1")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--stop", description = "stop string (repeatable)")
+    List<String> stop;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu")
+    String device;
+
+    @Override
+    public Integer call() {
+        SamplingParams params = new SamplingParams(maxTokens, temperature, topP, seed, stop);
+        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device))) {
+            Generator.Result result = new Generator(lm).generate(new Generator.Request(prompt, params, Steering.NONE));
+            System.out.println(result.text());
+        }
+        return 0;
+    }
+}

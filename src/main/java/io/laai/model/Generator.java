@@ -1,0 +1,218 @@
+package io.laai.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Generates continuations for a batch of prompts in lock-step: one left-padded prefill, then one
+ * decode step per token over a preallocated KV cache, each row with its own sampling and steering.
+ * Native memory: the request's manager holds the cache and steering vectors; each step runs in
+ * an NDScope, and only Java arrays leave it.
+ */
+public final class Generator {
+
+    /** One row: the prompt, how to sample, and the intervention to apply (Steering.NONE for none). */
+    public record Request(String prompt, SamplingParams params, Steering steering) {
+    }
+
+    /** finishReason: "stop" (end of text or a stop string) or "length" (max tokens or the context). */
+    public record Result(String text, String finishReason, int promptTokens, int completionTokens) {
+    }
+
+    /** Receives text as it is generated, per row; never called with a partial UTF-8 character. */
+    public interface Listener {
+        void onText(int row, String delta);
+    }
+
+    private final LanguageModel model;
+
+    public Generator(LanguageModel model) {
+        this.model = model;
+    }
+
+    public Result generate(Request request) {
+        return generate(List.of(request), null).get(0);
+    }
+
+    public List<Result> generate(List<Request> requests, Listener listener) {
+        ModelConfig c = model.config();
+        int b = requests.size();
+        Row[] rows = new Row[b];
+        int t0 = 0;
+        int longest = 0;
+        for (int i = 0; i < b; i++) {
+            rows[i] = new Row(requests.get(i), promptIds(requests.get(i).prompt()), c.maxPositionEmbeddings());
+            t0 = Math.max(t0, rows[i].prompt.length);
+            longest = Math.max(longest, rows[i].limit);
+        }
+        int capacity = t0 + longest;
+        Transformer tf = model.transformer();
+        try (NDManager req = tf.manager().newSubManager(); KvCache cache = new KvCache(req, c, b, capacity)) {
+            RowDeltas deltas = RowDeltas.of(req, c, requests.stream().map(Request::steering).toList());
+            boolean[][] valid = new boolean[b][capacity];
+            long[] ids = new long[b * t0];
+            long[] pos = new long[b * t0];
+            float[] mask = new float[b * t0]; // where "last"/"all" position rules place Δ at prefill
+            for (int i = 0; i < b; i++) {
+                int pad = t0 - rows[i].prompt.length;
+                for (int j = 0; j < t0; j++) {
+                    boolean real = j >= pad;
+                    valid[i][j] = real;
+                    ids[i * t0 + j] = real ? rows[i].prompt[j - pad] : 0;
+                    pos[i * t0 + j] = real ? j - pad : 0;
+                    boolean allPos = requests.get(i).steering().allPositions();
+                    mask[i * t0 + j] = real && (allPos || j == t0 - 1) ? 1f : 0f;
+                }
+            }
+            float[] bias = attentionBias(valid, t0, 0, t0);
+            int[] next = step(req, cache, deltas, ids, pos, bias, mask, b, t0, rows);
+            for (int k = 0; ; k++) {
+                boolean active = false;
+                for (int i = 0; i < b; i++) {
+                    if (!rows[i].done) {
+                        rows[i].accept(next[i], model, listener, i);
+                        active |= !rows[i].done;
+                    }
+                }
+                if (!active) {
+                    break;
+                }
+                long[] stepIds = new long[b];
+                long[] stepPos = new long[b];
+                for (int i = 0; i < b; i++) {
+                    stepIds[i] = next[i];
+                    stepPos[i] = rows[i].prompt.length + k;
+                    valid[i][t0 + k] = true;
+                }
+                bias = attentionBias(valid, 1, t0 + k, t0 + k + 1);
+                next = step(req, cache, deltas, stepIds, stepPos, bias, null, b, 1, rows);
+            }
+        }
+        List<Result> results = new ArrayList<>(b);
+        for (Row row : rows) {
+            results.add(new Result(row.text(model), row.finishReason, row.prompt.length, row.generated.size()));
+        }
+        return results;
+    }
+
+    private int[] promptIds(String prompt) {
+        int[] ids = model.tokenizer().encode(prompt, true);
+        // GPT-2 adds no BOS: an empty prompt starts from its <|endoftext|>.
+        return ids.length == 0 ? new int[] {model.config().bosTokenId()} : ids;
+    }
+
+    /** One forward pass; returns each row's next token. */
+    private int[] step(NDManager req, KvCache cache, RowDeltas deltas, long[] ids, long[] pos, float[] bias,
+            float[] mask, int b, int t, Row[] rows) {
+        try (NDScope scope = new NDScope()) {
+            NDArray idArray = req.create(ids, new Shape(b, t));
+            NDArray posArray = req.create(pos, new Shape(b, t));
+            NDArray biasArray = req.create(bias, new Shape(b, 1, t, cache.length() + t));
+            Hooks hooks = deltas.hooks(mask == null ? null : req.create(mask, new Shape(b, t, 1)));
+            NDArray logits = model.transformer().forward(idArray, posArray, biasArray, cache, hooks, true); // (B, 1, V)
+            boolean greedy = Arrays.stream(rows).allMatch(r -> r.request.params().isGreedy());
+            if (greedy) {
+                long[] best = logits.argMax(-1).toLongArray();
+                return Arrays.stream(best).mapToInt(v -> (int) v).toArray();
+            }
+            float[] all = logits.toFloatArray();
+            int vocab = model.config().vocabSize();
+            int[] next = new int[b];
+            for (int i = 0; i < b; i++) {
+                next[i] = rows[i].done ? 0 : rows[i].sampler.next(all, i * vocab, vocab);
+            }
+            return next;
+        }
+    }
+
+    /**
+     * (B, 1, T, L) additive mask for queries at cache slots [from, from + T): a query sees valid keys
+     * up to and including its own slot.
+     */
+    static float[] attentionBias(boolean[][] valid, int t, int from, int l) {
+        int b = valid.length;
+        float[] bias = new float[b * t * l];
+        for (int i = 0; i < b; i++) {
+            for (int q = 0; q < t; q++) {
+                int base = (i * t + q) * l;
+                for (int k = 0; k < l; k++) {
+                    bias[base + k] = valid[i][k] && k <= from + q ? 0f : Transformer.MASKED;
+                }
+            }
+        }
+        return bias;
+    }
+
+    /** A row's progress through generation. */
+    private static final class Row {
+        final Request request;
+        final int[] prompt;
+        final int limit;
+        final Sampler sampler;
+        final List<Integer> generated = new ArrayList<>();
+        boolean done;
+        String finishReason = "length";
+        String stopText;
+        int emitted;
+
+        Row(Request request, int[] prompt, int context) {
+            this.request = request;
+            this.prompt = prompt;
+            if (prompt.length >= context) {
+                throw new IllegalArgumentException("the prompt is " + prompt.length
+                        + " tokens; the model's context is " + context);
+            }
+            this.limit = Math.min(request.params().maxTokens(), context - prompt.length);
+            this.sampler = new Sampler(request.params());
+        }
+
+        void accept(int token, LanguageModel model, Listener listener, int index) {
+            ModelConfig c = model.config();
+            boolean end = c.eosTokenIds().contains(token)
+                    || (c.family() == ModelConfig.Family.LLAMA && token == c.bosTokenId());
+            if (end) {
+                done = true;
+                finishReason = "stop";
+            } else {
+                generated.add(token);
+                done = generated.size() >= limit;
+            }
+            List<String> stops = request.params().stop();
+            if (stops.isEmpty() && listener == null) {
+                return;
+            }
+            String text = model.tokenizer().continuation(prompt, ids());
+            for (String s : stops) {
+                int at = text.indexOf(s);
+                if (at >= 0) {
+                    text = text.substring(0, at);
+                    stopText = text;
+                    done = true;
+                    finishReason = "stop";
+                }
+            }
+            if (listener != null) {
+                // Hold back a trailing replacement character: the rest of a multi-byte character may follow.
+                int upTo = !done && text.endsWith("\uFFFD") ? text.length() - 1 : text.length();
+                if (upTo > emitted) {
+                    listener.onText(index, text.substring(emitted, upTo));
+                    emitted = upTo;
+                }
+            }
+        }
+
+        int[] ids() {
+            return generated.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        String text(LanguageModel model) {
+            return stopText != null ? stopText : model.tokenizer().continuation(prompt, ids());
+        }
+    }
+}

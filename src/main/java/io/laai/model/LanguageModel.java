@@ -1,0 +1,120 @@
+package io.laai.model;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+
+import ai.djl.Device;
+
+/**
+ * An immutable, shared model: config, tokenizer, the transformer on its device, and the
+ * fingerprint that artifacts record. Per-request state (KV cache, hooks) lives elsewhere.
+ */
+public final class LanguageModel implements AutoCloseable {
+
+    private final String id;
+    private final ModelConfig config;
+    private final TextTokenizer tokenizer;
+    private final Transformer transformer;
+    private final String fingerprint;
+    private final GenerationDefaults generationDefaults;
+
+    private LanguageModel(LoadedModel loaded, Device device) {
+        this.id = loaded.id();
+        this.config = loaded.config();
+        this.generationDefaults = loaded.generationDefaults();
+        this.fingerprint = fingerprint(loaded.config(), loaded.weights());
+        this.tokenizer = TextTokenizer.fromJson(loaded.tokenizerJson(), loaded.id());
+        try {
+            this.transformer = new Transformer(loaded.config(), loaded.weights(), device);
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    /** Loads a GGUF file or a Hugging Face checkpoint directory (see {@link ModelReference} for hf: ids). */
+    public static LanguageModel load(Path path, Device device) {
+        LoadedModel loaded;
+        if (Files.isDirectory(path)) {
+            loaded = HfCheckpointLoader.load(path);
+        } else if (Files.isRegularFile(path)) {
+            loaded = GgufModelLoader.load(path);
+        } else {
+            throw new ModelFormatException(path, "no such file or directory");
+        }
+        return new LanguageModel(loaded, device);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public Transformer transformer() {
+        return transformer;
+    }
+
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    public GenerationDefaults generationDefaults() {
+        return generationDefaults;
+    }
+
+    /**
+     * SHA-256 of the config and of every weight's name, shape and float32 contents, in name order.
+     * An lm_head equal to the token embedding counts as tied, so a GGUF and the checkpoint it came
+     * from share a fingerprint.
+     */
+    static String fingerprint(ModelConfig config, Map<String, HostTensor> weights) {
+        Map<String, HostTensor> canonical = new TreeMap<>(weights);
+        HostTensor head = canonical.get("lm_head.weight");
+        HostTensor embed = canonical.getOrDefault("model.embed_tokens.weight", canonical.get("transformer.wte.weight"));
+        if (head != null && embed != null && java.util.Arrays.equals(head.data(), embed.data())) {
+            canonical.remove("lm_head.weight");
+        }
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(config.canonical().getBytes(StandardCharsets.UTF_8));
+            for (Map.Entry<String, HostTensor> e : canonical.entrySet()) {
+                sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+                sha.update(java.util.Arrays.toString(e.getValue().shape()).getBytes(StandardCharsets.UTF_8));
+                float[] data = e.getValue().data();
+                ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < data.length; i++) {
+                    if (b.remaining() < 4) {
+                        sha.update(b.array(), 0, b.position());
+                        b.clear();
+                    }
+                    b.putFloat(data[i]);
+                }
+                sha.update(b.array(), 0, b.position());
+            }
+            return "sha256:" + HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        transformer.close();
+        tokenizer.close();
+    }
+}

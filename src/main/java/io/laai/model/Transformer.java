@@ -1,0 +1,288 @@
+package io.laai.model;
+
+import java.util.Map;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+
+/**
+ * The one forward pass of LAAI, used by training, evaluation and serving: a decoder-only
+ * transformer (Llama family or GPT-2) over a left-padded batch, with an optional KV cache and
+ * additive intervention hooks. Weights live in the model's manager for the model's lifetime;
+ * every temporary is created inside the caller's NDScope.
+ */
+public final class Transformer implements AutoCloseable {
+
+    private final ModelConfig c;
+    private final NDManager manager;
+    private final NDArray embed;       // (V, D)
+    private final NDArray positions;   // (P, D) GPT-2 learned positions, else null
+    private final NDArray lmHead;      // (V, D)
+    private final NDArray finalNorm;   // (D)
+    private final NDArray finalNormBias;
+    private final Layer[] layers;
+    private final NDArray ropeCos;     // (P, d) rotate-half layout: both halves repeat the frequencies
+    private final NDArray ropeSin;     // (P, d)
+    private final NDArray rotateHalf;  // (d, d): x @ R = cat(-x2, x1)
+    private final float attnScale;
+
+    /** One block's weights, projections fused so a layer costs few native calls. */
+    private record Layer(
+            NDArray attnNorm, NDArray attnNormBias, // (D)
+            NDArray qkv, NDArray qkvBias,           // ((H + 2kvH)·d, D), ((H + 2kvH)·d)
+            NDArray o, NDArray oBias,               // (D, H·d)
+            NDArray mlpNorm, NDArray mlpNormBias,   // (D)
+            NDArray up, NDArray upBias,             // Llama: gate and up stacked (2F, D); GPT-2: c_fc (F, D)
+            NDArray down, NDArray downBias) {       // (D, F)
+    }
+
+    public Transformer(ModelConfig c, Map<String, HostTensor> w, Device device) {
+        this.c = c;
+        this.manager = NDManager.newBaseManager(device, "PyTorch");
+        this.attnScale = (float) (1.0 / Math.sqrt(c.headDim()));
+        this.layers = new Layer[c.numHiddenLayers()];
+        Weights weights = new Weights(w, manager);
+        if (c.family() == ModelConfig.Family.GPT2) {
+            embed = weights.take("transformer.wte.weight", c.vocabSize(), c.hiddenSize());
+            positions = weights.take("transformer.wpe.weight", -1, c.hiddenSize());
+            finalNorm = weights.take("transformer.ln_f.weight", c.hiddenSize());
+            finalNormBias = weights.take("transformer.ln_f.bias", c.hiddenSize());
+            for (int i = 0; i < layers.length; i++) {
+                String p = "transformer.h." + i + ".";
+                int d = c.hiddenSize();
+                layers[i] = new Layer(weights.take(p + "ln_1.weight", d), weights.take(p + "ln_1.bias", d),
+                        weights.take(p + "attn.c_attn.weight", 3 * d, d), weights.take(p + "attn.c_attn.bias", 3 * d),
+                        weights.take(p + "attn.c_proj.weight", d, d), weights.take(p + "attn.c_proj.bias", d),
+                        weights.take(p + "ln_2.weight", d), weights.take(p + "ln_2.bias", d),
+                        weights.take(p + "mlp.c_fc.weight", c.intermediateSize(), d),
+                        weights.take(p + "mlp.c_fc.bias", c.intermediateSize()),
+                        weights.take(p + "mlp.c_proj.weight", d, c.intermediateSize()),
+                        weights.take(p + "mlp.c_proj.bias", d));
+            }
+            ropeCos = ropeSin = rotateHalf = null;
+        } else {
+            embed = weights.take("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+            positions = null;
+            finalNorm = weights.take("model.norm.weight", c.hiddenSize());
+            finalNormBias = null;
+            int d = c.hiddenSize();
+            int qd = c.numAttentionHeads() * c.headDim();
+            int kvd = c.numKeyValueHeads() * c.headDim();
+            for (int i = 0; i < layers.length; i++) {
+                String p = "model.layers." + i + ".";
+                NDArray qkvBias = c.qkvBias() ? weights.stack(
+                        new String[] {p + "self_attn.q_proj.bias", p + "self_attn.k_proj.bias", p + "self_attn.v_proj.bias"},
+                        new int[] {qd, kvd, kvd}, 1) : null;
+                layers[i] = new Layer(weights.take(p + "input_layernorm.weight", d), null,
+                        weights.stack(new String[] {p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight",
+                                p + "self_attn.v_proj.weight"}, new int[] {qd, kvd, kvd}, d),
+                        qkvBias, weights.take(p + "self_attn.o_proj.weight", d, qd), null,
+                        weights.take(p + "post_attention_layernorm.weight", d), null,
+                        weights.stack(new String[] {p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"},
+                                new int[] {c.intermediateSize(), c.intermediateSize()}, d), null,
+                        weights.take(p + "mlp.down_proj.weight", d, c.intermediateSize()), null);
+            }
+            float[][] table = RopeTable.cosSin(c);
+            int n = c.maxPositionEmbeddings();
+            ropeCos = manager.create(table[0], new Shape(n, c.headDim()));
+            ropeSin = manager.create(table[1], new Shape(n, c.headDim()));
+            rotateHalf = manager.create(RopeTable.rotateHalfMatrix(c.headDim()), new Shape(c.headDim(), c.headDim()));
+        }
+        lmHead = c.tieWordEmbeddings() || !w.containsKey("lm_head.weight") ? embed
+                : weights.take("lm_head.weight", c.vocabSize(), c.hiddenSize());
+    }
+
+    public ModelConfig config() {
+        return c;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /**
+     * Logits for a batch.
+     *
+     * @param ids       (B, T) int64 token ids, left-padded
+     * @param posIds    (B, T) int64 positions (padding counts none)
+     * @param attnBias  (B, 1, T, L) additive mask: 0 where a query may see a key, a large negative elsewhere;
+     *                  L = cache length after this step, or T without a cache
+     * @param cache     null to attend within this call only
+     * @param hooks     null for the unmodified model
+     * @param lastOnly  logits for the last position only: (B, 1, V) instead of (B, T, V)
+     */
+    public NDArray forward(NDArray ids, NDArray posIds, NDArray attnBias, KvCache cache, Hooks hooks,
+            boolean lastOnly) {
+        long b = ids.getShape().get(0);
+        long t = ids.getShape().get(1);
+        NDArray x = embedding(ids, embed); // (B, T, D)
+        NDArray cos = null;
+        NDArray sin = null;
+        if (positions != null) {
+            x = x.add(embedding(posIds, positions));
+        } else {
+            cos = embedding(posIds, ropeCos).expandDims(2); // (B, T, 1, d)
+            sin = embedding(posIds, ropeSin).expandDims(2);
+        }
+        int h = c.numAttentionHeads();
+        int kvh = c.numKeyValueHeads();
+        int hd = c.headDim();
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            NDArray a = norm(x, layer.attnNorm, layer.attnNormBias);
+            NDArray qkv = linear(a, layer.qkv, layer.qkvBias); // (B, T, (H + 2kvH)·d)
+            NDArray q;
+            NDArray k;
+            NDArray v;
+            if (cos != null) {
+                NDList parts = qkv.split(new long[] {(long) (h + kvh) * hd}, 2);
+                NDArray qk = parts.get(0).reshape(b, t, h + kvh, hd);
+                qk = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin)); // rotary on q and k at once
+                NDList qks = qk.split(new long[] {h}, 2);
+                q = qks.get(0).transpose(0, 2, 1, 3);                // (B, H, T, d)
+                k = qks.get(1).transpose(0, 2, 1, 3);                // (B, kvH, T, d)
+                v = parts.get(1).reshape(b, t, kvh, hd).transpose(0, 2, 1, 3);
+            } else {
+                NDArray heads = qkv.reshape(b, t, 3 * h, hd).transpose(0, 2, 1, 3); // (B, 3H, T, d)
+                NDList qkvs = heads.split(3, 1);
+                q = qkvs.get(0);
+                k = qkvs.get(1);
+                v = qkvs.get(2);
+            }
+            if (cache != null) {
+                NDArray[] kv = cache.append(l, k, v); // (B, kvH, L, d)
+                k = kv[0];
+                v = kv[1];
+            }
+            if (kvh != h) {
+                k = k.repeat(1, h / kvh);
+                v = v.repeat(1, h / kvh);
+            }
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(attnScale).add(attnBias); // (B, H, T, L)
+            NDArray attn = scores.softmax(-1).matMul(v)                                        // (B, H, T, d)
+                    .transpose(0, 2, 1, 3).reshape(b, t, (long) h * hd);                      // (B, T, H·d)
+            if (hooks != null) {
+                NDArray add = hooks.attnHeads(l);
+                if (add != null) {
+                    attn = attn.add(add);
+                }
+            }
+            x = x.add(linear(attn, layer.o, layer.oBias));
+            NDArray m = norm(x, layer.mlpNorm, layer.mlpNormBias);
+            x = x.add(linear(mlp(m, layer), layer.down, layer.downBias));
+            if (hooks != null) {
+                NDArray add = hooks.residual(l);
+                if (add != null) {
+                    x = x.add(add);
+                }
+            }
+        }
+        if (cache != null) {
+            cache.advance((int) t);
+        }
+        if (lastOnly) {
+            x = x.get(new NDIndex(":, -1:, :"));
+        }
+        return linear(norm(x, finalNorm, finalNormBias), lmHead, null); // (B, T or 1, V)
+    }
+
+    private NDArray mlp(NDArray m, Layer layer) {
+        NDArray up = linear(m, layer.up, layer.upBias);
+        if (c.family() == ModelConfig.Family.GPT2) {
+            return geluTanh(up);
+        }
+        NDList gateUp = up.split(2, 2); // (B, T, F) each
+        NDArray gate = gateUp.get(0);
+        return gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1));
+    }
+
+    /** GPT-2's gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+    private static NDArray geluTanh(NDArray x) {
+        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2.0 / Math.PI));
+        return x.mul(inner.tanh().add(1f)).mul(0.5f);
+    }
+
+    private NDArray norm(NDArray x, NDArray weight, NDArray bias) {
+        if (c.family() == ModelConfig.Family.GPT2) {
+            return x.getNDArrayInternal().layerNorm(x, new Shape(c.hiddenSize()), weight, bias, (float) c.normEps())
+                    .singletonOrThrow();
+        }
+        NDArray rms = x.square().mean(new int[] {-1}, true).add((float) c.normEps()).sqrt();
+        return x.div(rms).mul(weight);
+    }
+
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+    }
+
+    private static NDArray embedding(NDArray ids, NDArray table) {
+        return ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /** Additive attention mask values: finite, so a fully masked padding row stays finite. */
+    public static final float MASKED = -1e9f;
+
+    public DataType dtype() {
+        return DataType.FLOAT32;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /** Turns host tensors into device arrays, checking each shape against the config. */
+    private static final class Weights {
+        private final Map<String, HostTensor> host;
+        private final NDManager manager;
+
+        Weights(Map<String, HostTensor> host, NDManager manager) {
+            this.host = host;
+            this.manager = manager;
+        }
+
+        HostTensor get(String name, long... expected) {
+            HostTensor t = host.get(name);
+            if (t == null) {
+                throw new ModelFormatException("weight " + name + " is missing");
+            }
+            boolean ok = t.shape().length == expected.length;
+            for (int i = 0; ok && i < expected.length; i++) {
+                ok = expected[i] < 0 || expected[i] == t.shape()[i];
+            }
+            if (!ok) {
+                throw new ModelFormatException("weight " + name + " has shape " + java.util.Arrays.toString(t.shape())
+                        + ", the config needs " + java.util.Arrays.toString(expected));
+            }
+            return t;
+        }
+
+        NDArray take(String name, long... expected) {
+            HostTensor t = get(name, expected);
+            return manager.create(t.data(), new Shape(t.shape()));
+        }
+
+        /** Concatenates rows of several weights ([rows_i, cols]) into one ([Σ rows_i, cols]). */
+        NDArray stack(String[] names, int[] rows, int cols) {
+            int total = 0;
+            for (int r : rows) {
+                total += r;
+            }
+            float[] out = new float[total * cols];
+            int at = 0;
+            for (int i = 0; i < names.length; i++) {
+                HostTensor t = cols == 1 ? get(names[i], rows[i]) : get(names[i], rows[i], cols);
+                System.arraycopy(t.data(), 0, out, at, t.data().length);
+                at += t.data().length;
+            }
+            return manager.create(out, cols == 1 ? new Shape(total) : new Shape(total, cols));
+        }
+    }
+}

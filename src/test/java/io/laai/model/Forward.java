@@ -1,0 +1,37 @@
+package io.laai.model;
+
+import java.util.Arrays;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+
+/** Test helper: logits of every position of one sequence, recomputed from scratch (no cache). */
+final class Forward {
+    private Forward() {
+    }
+
+    static float[] logits(LanguageModel lm, int[] ids, Hooks hooks) {
+        int t = ids.length;
+        boolean[][] valid = new boolean[1][t];
+        Arrays.fill(valid[0], true);
+        try (NDManager m = lm.transformer().manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDArray idArray = m.create(Arrays.stream(ids).asLongStream().toArray(), new Shape(1, t));
+            NDArray pos = m.arange(0, t, 1, ai.djl.ndarray.types.DataType.INT64).reshape(1, t);
+            NDArray bias = m.create(Generator.attentionBias(valid, t, 0, t), new Shape(1, 1, t, t));
+            return lm.transformer().forward(idArray, pos, bias, null, hooks, false).toFloatArray();
+        }
+    }
+
+    static float maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
+        }
+        float max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+}
