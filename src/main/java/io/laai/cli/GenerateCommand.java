@@ -41,7 +41,7 @@ public class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SamplingParams params = new SamplingParams(maxTokens, temperature, topP, seed, stop);
+        SamplingParams params = new SamplingParams(maxTokens, temperature, topP, seed, stop, false);
         try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device))) {
             Generator.Result result = new Generator(lm).generate(new Generator.Request(prompt, params, Steering.NONE));
             System.out.println(result.text());

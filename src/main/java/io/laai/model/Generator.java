@@ -174,8 +174,8 @@ public final class Generator {
 
         void accept(int token, LanguageModel model, Listener listener, int index) {
             ModelConfig c = model.config();
-            boolean end = c.eosTokenIds().contains(token)
-                    || (c.family() == ModelConfig.Family.LLAMA && token == c.bosTokenId());
+            boolean end = !request.params().ignoreEos() && (c.eosTokenIds().contains(token)
+                    || (c.family() == ModelConfig.Family.LLAMA && token == c.bosTokenId()));
             if (end) {
                 done = true;
                 finishReason = "stop";

@@ -4,9 +4,11 @@ import java.util.List;
 
 /**
  * How one request samples: temperature 0 is greedy; top-p keeps the smallest set of tokens whose
- * probability reaches p; the seed makes sampling repeatable whatever else shares the batch.
+ * probability reaches p; the seed makes sampling repeatable whatever else shares the batch;
+ * ignoreEos generates exactly maxTokens (benchmarks, soak tests).
  */
-public record SamplingParams(int maxTokens, double temperature, double topP, long seed, List<String> stop) {
+public record SamplingParams(int maxTokens, double temperature, double topP, long seed, List<String> stop,
+        boolean ignoreEos) {
 
     public SamplingParams {
         if (maxTokens < 1) {
@@ -27,7 +29,11 @@ public record SamplingParams(int maxTokens, double temperature, double topP, lon
     }
 
     public static SamplingParams greedy(int maxTokens) {
-        return new SamplingParams(maxTokens, 0, 1, 0, List.of());
+        return new SamplingParams(maxTokens, 0, 1, 0, List.of(), false);
+    }
+
+    public SamplingParams withIgnoreEos(boolean ignore) {
+        return new SamplingParams(maxTokens, temperature, topP, seed, stop, ignore);
     }
 
     public boolean isGreedy() {

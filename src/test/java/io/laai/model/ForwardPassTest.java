@@ -78,7 +78,7 @@ class ForwardPassTest {
         List<String> prompts = List.of("Once upon a time", "The cat sat on the mat and", "Lily");
         Generator g = new Generator(lm);
         for (SamplingParams params : List.of(SamplingParams.greedy(30),
-                new SamplingParams(30, 0.8, 0.9, 42, List.of()))) {
+                new SamplingParams(30, 0.8, 0.9, 42, List.of(), false))) {
             List<Generator.Request> requests = prompts.stream()
                     .map(p -> new Generator.Request(p, params, Steering.NONE)).toList();
             List<Generator.Result> batched = g.generate(requests, null);
