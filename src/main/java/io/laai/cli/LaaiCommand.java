@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code laai [command]}: with no command it serves. */
 @Command(name = "laai", mixinStandardHelpOptions = true, version = "LAAI 0.1.0",
         description = "Task-driven layerwise additive activation intervention, as a streaming service.",
-        subcommands = {ServeCommand.class, GenerateCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class, BenchCommand.class})
 public class LaaiCommand implements Callable<Integer> {
 
     @Override
