@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** {@code laai [command]}: with no command it serves. */
 @Command(name = "laai", mixinStandardHelpOptions = true, version = "LAAI 0.1.0",
         description = "Task-driven layerwise additive activation intervention, as a streaming service.",
-        subcommands = {ServeCommand.class, GenerateCommand.class, BenchCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class, TrainCommand.class, EvalCommand.class,
+                ExportGgufCommand.class, BenchCommand.class})
 public class LaaiCommand implements Callable<Integer> {
 
     @Override

@@ -135,7 +135,7 @@ public final class Generator {
      * (B, 1, T, L) additive mask for queries at cache slots [from, from + T): a query sees valid keys
      * up to and including its own slot.
      */
-    static float[] attentionBias(boolean[][] valid, int t, int from, int l) {
+    public static float[] attentionBias(boolean[][] valid, int t, int from, int l) {
         int b = valid.length;
         float[] bias = new float[b * t * l];
         for (int i = 0; i < b; i++) {

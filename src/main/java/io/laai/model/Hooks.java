@@ -13,4 +13,8 @@ public interface Hooks {
     NDArray attnHeads(int layer);
 
     NDArray residual(int layer);
+
+    /** Sees layer's output hidden state (B, T, D) after any residual intervention; for probes and baselines. */
+    default void observeResidual(int layer, NDArray hidden) {
+    }
 }

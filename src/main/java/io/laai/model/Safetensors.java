@@ -1,7 +1,6 @@
 package io.laai.model;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -56,7 +55,7 @@ public final class Safetensors {
             }
             ByteBuffer head = ByteBuffer.allocate((int) n);
             readFully(ch, head, 8);
-            return parse(file, new String(head.array(), StandardCharsets.UTF_8), 8 + n, size);
+            return parse(file, file.toString(), new String(head.array(), StandardCharsets.UTF_8), 8 + n, size);
         } catch (IOException e) {
             throw new ModelFormatException(file, "cannot read: " + e.getMessage());
         }
@@ -70,15 +69,15 @@ public final class Safetensors {
         }
     }
 
-    private static Header parse(Path file, String json, long dataStart, long fileSize) {
+    private static Header parse(Path file, String source, String json, long dataStart, long fileSize) {
         JsonNode root;
         try {
             root = JSON.readTree(json);
         } catch (IOException e) {
-            throw new ModelFormatException(file, "safetensors header is not valid JSON: " + e.getMessage());
+            throw new ModelFormatException(source + ": safetensors header is not valid JSON: " + e.getMessage());
         }
         if (root == null || !root.isObject()) {
-            throw new ModelFormatException(file, "safetensors header is not a JSON object");
+            throw new ModelFormatException(source + ": safetensors header is not a JSON object");
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         Map<String, Entry> tensors = new LinkedHashMap<>();
@@ -88,7 +87,7 @@ public final class Safetensors {
                 f.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
                 continue;
             }
-            tensors.put(f.getKey(), entry(file, f.getKey(), f.getValue()));
+            tensors.put(f.getKey(), entry(source, f.getKey(), f.getValue()));
         }
         long dataSize = fileSize - dataStart;
         List<Map.Entry<String, Entry>> ordered = new ArrayList<>(tensors.entrySet());
@@ -97,24 +96,24 @@ public final class Safetensors {
         for (Map.Entry<String, Entry> e : ordered) {
             Entry t = e.getValue();
             if (t.begin() != expected) {
-                throw new ModelFormatException(file, "tensor " + e.getKey() + " starts at " + t.begin()
+                throw new ModelFormatException(source + ": tensor " + e.getKey() + " starts at " + t.begin()
                         + ", expected " + expected + ": offsets must be contiguous and not overlap");
             }
             expected = t.end();
         }
         if (expected > dataSize) {
-            throw new ModelFormatException(file, "tensors need " + expected + " data bytes, the file has " + dataSize
+            throw new ModelFormatException(source + ": tensors need " + expected + " data bytes, the file has " + dataSize
                     + " (truncated)");
         }
         return new Header(file, metadata, tensors, dataStart);
     }
 
-    private static Entry entry(Path file, String name, JsonNode node) {
+    private static Entry entry(String file, String name, JsonNode node) {
         JsonNode offsets = node.get("data_offsets");
         JsonNode shapeNode = node.get("shape");
         String dtype = node.path("dtype").asText("");
         if (offsets == null || !offsets.isArray() || offsets.size() != 2 || shapeNode == null || !shapeNode.isArray()) {
-            throw new ModelFormatException(file, "tensor " + name + " lacks dtype, shape or data_offsets");
+            throw new ModelFormatException(file + ": " + "tensor " + name + " lacks dtype, shape or data_offsets");
         }
         int elemSize = dtypeSize(file, name, dtype);
         long[] shape = new long[shapeNode.size()];
@@ -122,34 +121,62 @@ public final class Safetensors {
         for (int i = 0; i < shape.length; i++) {
             shape[i] = shapeNode.get(i).asLong(-1);
             if (shape[i] < 0) {
-                throw new ModelFormatException(file, "tensor " + name + " has a negative dimension");
+                throw new ModelFormatException(file + ": " + "tensor " + name + " has a negative dimension");
             }
             try {
                 n = Math.multiplyExact(n, shape[i]);
             } catch (ArithmeticException e) {
-                throw new ModelFormatException(file, "tensor " + name + " claims an absurd shape");
+                throw new ModelFormatException(file + ": " + "tensor " + name + " claims an absurd shape");
             }
         }
         long begin = offsets.get(0).asLong(-1);
         long end = offsets.get(1).asLong(-1);
         if (begin < 0 || end < begin) {
-            throw new ModelFormatException(file, "tensor " + name + " has invalid data_offsets [" + begin + ", " + end + "]");
+            throw new ModelFormatException(file + ": " + "tensor " + name + " has invalid data_offsets [" + begin + ", " + end + "]");
         }
         if (n > Integer.MAX_VALUE - 8 || n * elemSize != end - begin) {
-            throw new ModelFormatException(file, "tensor " + name + ": " + n + " elements of " + dtype + " need "
+            throw new ModelFormatException(file + ": " + "tensor " + name + ": " + n + " elements of " + dtype + " need "
                     + (n * elemSize) + " bytes, data_offsets give " + (end - begin));
         }
         return new Entry(dtype, shape, begin, end);
     }
 
-    private static int dtypeSize(Path file, String name, String dtype) {
+    private static int dtypeSize(String file, String name, String dtype) {
         return switch (dtype) {
             case "F32", "I32" -> 4;
             case "F16", "BF16" -> 2;
             case "F64", "I64" -> 8;
-            default -> throw new ModelFormatException(file, "tensor " + name + " has dtype '" + dtype
+            default -> throw new ModelFormatException(file + ": " + "tensor " + name + " has dtype '" + dtype
                     + "', which LAAI does not load (F32, F16, BF16)");
         };
+    }
+
+    /** Decodes a whole safetensors blob held in memory (artifacts from Kafka or HTTP): F32 tensors only. */
+    public static Map<String, HostTensor> decode(byte[] data, String source, Map<String, String> metadataOut) {
+        if (data.length < 8) {
+            throw new ModelFormatException(source + ": not a safetensors blob (" + data.length + " bytes)");
+        }
+        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        long n = b.getLong(0);
+        if (n <= 0 || n > MAX_HEADER || n > data.length - 8) {
+            throw new ModelFormatException(source + ": safetensors header length " + n + " is absurd for "
+                    + data.length + " bytes");
+        }
+        Header h = parse(null, source, new String(data, 8, (int) n, StandardCharsets.UTF_8), 8 + n, data.length);
+        metadataOut.putAll(h.metadata());
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Entry> e : h.tensors().entrySet()) {
+            if (!e.getValue().dtype().equals("F32")) {
+                throw new ModelFormatException(source + ": tensor " + e.getKey() + " is " + e.getValue().dtype()
+                        + ", expected F32");
+            }
+            float[] v = new float[(int) HostTensor.numel(e.getValue().shape())];
+            ByteBuffer slice = ByteBuffer.wrap(data, (int) (h.dataStart() + e.getValue().begin()), 4 * v.length)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            slice.asFloatBuffer().get(v);
+            out.put(e.getKey(), new HostTensor(e.getValue().shape(), v));
+        }
+        return out;
     }
 
     /** Reads one floating-point tensor as float32. */
@@ -184,9 +211,17 @@ public final class Safetensors {
         return new HostTensor(e.shape(), out);
     }
 
-    /** Writes float32 tensors (in the given order) and string metadata. */
+    /** Writes float32 tensors (in the given order) and string metadata, atomically. */
     public static void write(Path file, Map<String, HostTensor> tensors, Map<String, String> metadata)
             throws IOException {
+        Path tmp = file.toAbsolutePath().resolveSibling(file.getFileName() + ".tmp");
+        Files.write(tmp, encode(tensors, metadata));
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Encodes float32 tensors (in the given order) and string metadata. */
+    public static byte[] encode(Map<String, HostTensor> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
@@ -204,24 +239,24 @@ public final class Safetensors {
             t.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
-        byte[] json = JSON.writeValueAsBytes(header);
+        byte[] json;
+        try {
+            json = JSON.writeValueAsBytes(header);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
         // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
         int padded = (json.length + 7) / 8 * 8;
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-            out.write(len.array());
-            out.write(json);
-            for (int i = json.length; i < padded; i++) {
-                out.write(' ');
-            }
-            for (HostTensor t : tensors.values()) {
-                ByteBuffer b = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(t.data());
-                out.write(b.array());
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(padded).put(json);
+        for (int i = json.length; i < padded; i++) {
+            out.put((byte) ' ');
+        }
+        for (HostTensor t : tensors.values()) {
+            for (float v : t.data()) {
+                out.putFloat(v);
             }
         }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return out.array();
     }
 }

@@ -31,7 +31,15 @@ public final class Transformer implements AutoCloseable {
     private final NDArray ropeCos;     // (P, d) rotate-half layout: both halves repeat the frequencies
     private final NDArray ropeSin;     // (P, d)
     private final NDArray rotateHalf;  // (d, d): x @ R = cat(-x2, x1)
-    private final float attnScale;
+    // Constants as tensors that live as long as the model. DJL's arithmetic with a Number makes a
+    // scalar tensor on Java memory and frees it right after the call; autograd keeps a reference
+    // for backward, which then reads freed memory (seen as garbage gradients). Never use Number
+    // arithmetic where gradients flow.
+    private final NDArray attnScale;   // (1) 1/√d
+    private final NDArray geluCubic;   // (1) 0.044715
+    private final NDArray geluScale;   // (1) √(2/π)
+    private final NDArray half;        // (1) 0.5
+    private final NDArray one;         // (1) 1
 
     /** One block's weights, projections fused so a layer costs few native calls. */
     private record Layer(
@@ -46,7 +54,11 @@ public final class Transformer implements AutoCloseable {
     public Transformer(ModelConfig c, Map<String, HostTensor> w, Device device) {
         this.c = c;
         this.manager = NDManager.newBaseManager(device, "PyTorch");
-        this.attnScale = (float) (1.0 / Math.sqrt(c.headDim()));
+        this.attnScale = scalar(1.0 / Math.sqrt(c.headDim()));
+        this.geluCubic = scalar(0.044715);
+        this.geluScale = scalar(Math.sqrt(2.0 / Math.PI));
+        this.half = scalar(0.5);
+        this.one = scalar(1.0);
         this.layers = new Layer[c.numHiddenLayers()];
         Weights weights = new Weights(w, manager);
         if (c.family() == ModelConfig.Family.GPT2) {
@@ -161,13 +173,14 @@ public final class Transformer implements AutoCloseable {
                 k = kv[0];
                 v = kv[1];
             }
-            if (kvh != h) {
-                k = k.repeat(1, h / kvh);
-                v = v.repeat(1, h / kvh);
-            }
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(attnScale).add(attnBias); // (B, H, T, L)
-            NDArray attn = scores.softmax(-1).matMul(v)                                        // (B, H, T, d)
-                    .transpose(0, 2, 1, 3).reshape(b, t, (long) h * hd);                      // (B, T, H·d)
+            // Grouped-query attention without copying K/V: the g = H/kvH query heads that share a
+            // KV head are consecutive, so they fold into the query-length axis of that KV head.
+            int g = h / kvh;
+            long keys = k.getShape().get(2);
+            NDArray scores = q.reshape(b, kvh, (long) g * t, hd).matMul(k.transpose(0, 1, 3, 2)) // (B, kvH, g·T, L)
+                    .mul(attnScale).reshape(b, kvh, g, t, keys).add(attnBias.expandDims(2));     // (B, kvH, g, T, L)
+            NDArray attn = scores.softmax(-1).reshape(b, kvh, (long) g * t, keys).matMul(v)      // (B, kvH, g·T, d)
+                    .reshape(b, h, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) h * hd);    // (B, T, H·d)
             if (hooks != null) {
                 NDArray add = hooks.attnHeads(l);
                 if (add != null) {
@@ -182,6 +195,7 @@ public final class Transformer implements AutoCloseable {
                 if (add != null) {
                     x = x.add(add);
                 }
+                hooks.observeResidual(l, x);
             }
         }
         if (cache != null) {
@@ -204,9 +218,13 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** GPT-2's gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-    private static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2.0 / Math.PI));
-        return x.mul(inner.tanh().add(1f)).mul(0.5f);
+    private NDArray geluTanh(NDArray x) {
+        NDArray inner = x.add(x.mul(x).mul(x).mul(geluCubic)).mul(geluScale);
+        return x.mul(inner.tanh().add(one)).mul(half);
+    }
+
+    private NDArray scalar(double value) {
+        return manager.create(new float[] {(float) value}, new Shape(1));
     }
 
     private NDArray norm(NDArray x, NDArray weight, NDArray bias) {

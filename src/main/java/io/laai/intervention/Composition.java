@@ -1,0 +1,58 @@
+package io.laai.intervention;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import io.laai.model.Steering;
+
+/** The task calculus: Σ wᵢ·Δᵢ over interventions of one model, as one row's steering. */
+public final class Composition {
+
+    private Composition() {
+    }
+
+    public static Steering of(Map<Intervention, Double> weighted) {
+        Map<Integer, float[]> heads = new HashMap<>();
+        Map<Integer, float[]> residual = new HashMap<>();
+        Positions positions = null;
+        String fingerprint = null;
+        for (Map.Entry<Intervention, Double> e : weighted.entrySet()) {
+            Intervention iv = e.getKey();
+            if (positions != null && positions != iv.positions()) {
+                throw new IllegalArgumentException("cannot compose interventions with different position rules ("
+                        + positions.id() + " and " + iv.positions().id() + " for task " + iv.task() + ")");
+            }
+            if (fingerprint != null && !fingerprint.equals(iv.modelFingerprint())) {
+                throw new IllegalArgumentException("cannot compose interventions made for different models (task "
+                        + iv.task() + ")");
+            }
+            positions = iv.positions();
+            fingerprint = iv.modelFingerprint();
+            Map<Integer, float[]> target = iv.site() == Site.ATTN_HEADS ? heads : residual;
+            float w = e.getValue().floatValue();
+            iv.deltas().forEach((layer, delta) -> {
+                float[] sum = target.computeIfAbsent(layer, l -> new float[delta.length]);
+                for (int i = 0; i < delta.length; i++) {
+                    sum[i] += w * delta[i];
+                }
+            });
+        }
+        boolean all = positions == Positions.ALL;
+        return new Steering() {
+            @Override
+            public float[] attnHeads(int layer) {
+                return heads.get(layer);
+            }
+
+            @Override
+            public float[] residual(int layer) {
+                return residual.get(layer);
+            }
+
+            @Override
+            public boolean allPositions() {
+                return all;
+            }
+        };
+    }
+}

@@ -1,0 +1,42 @@
+package io.laai.train;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.laai.model.Generator;
+import io.laai.model.LanguageModel;
+import io.laai.model.SamplingParams;
+import io.laai.model.Steering;
+
+/** Accuracy as DESIGN.md defines it: the greedy continuation of the prompt starts with the completion. */
+public final class Evaluator {
+
+    private Evaluator() {
+    }
+
+    public static double accuracy(LanguageModel lm, Steering steering, List<Demonstration> items) {
+        return accuracy(lm, items.stream().map(d -> steering).toList(), items, "");
+    }
+
+    /** Per-item steering; prefix is prepended to every prompt (few-shot). */
+    static double accuracy(LanguageModel lm, List<Steering> steering, List<Demonstration> items, String prefix) {
+        if (items.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Generator.Request> requests = new ArrayList<>();
+        int context = lm.config().maxPositionEmbeddings();
+        for (int i = 0; i < items.size(); i++) {
+            Demonstration d = items.get(i);
+            int tokens = EncodedBatch.split(lm.tokenizer(), d, context)[1].length;
+            requests.add(new Generator.Request(prefix + d.prompt(), SamplingParams.greedy(tokens + 1), steering.get(i)));
+        }
+        List<Generator.Result> results = new Generator(lm).generate(requests, null);
+        int correct = 0;
+        for (int i = 0; i < items.size(); i++) {
+            if (results.get(i).text().startsWith(items.get(i).completion())) {
+                correct++;
+            }
+        }
+        return (double) correct / items.size();
+    }
+}

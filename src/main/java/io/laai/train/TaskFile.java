@@ -1,0 +1,112 @@
+package io.laai.train;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** The JSONL files of DESIGN.md: task files (task, train, test) and demonstration files (prompt, completion). */
+public final class TaskFile {
+
+    public static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One task of a task file. */
+    public record Task(String task, List<Demonstration> train, List<Demonstration> test) {
+    }
+
+    private TaskFile() {
+    }
+
+    public static List<Task> readTasks(Path file) {
+        List<Task> tasks = new ArrayList<>();
+        forEachLine(file, (node, where) -> {
+            String task = node.path("task").asText("");
+            if (!TASK_ID.matcher(task).matches()) {
+                throw new IllegalArgumentException(where + ": task id '" + task
+                        + "' must be 1-128 letters, digits, '.', '_' or '-'");
+            }
+            List<Demonstration> train = demos(node.get("train"), where + " train");
+            if (train.isEmpty()) {
+                throw new IllegalArgumentException(where + ": task " + task + " has no train demonstrations");
+            }
+            tasks.add(new Task(task, train, demos(node.get("test"), where + " test")));
+        });
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException(file + ": no tasks");
+        }
+        return tasks;
+    }
+
+    public static List<Demonstration> readDemonstrations(Path file) {
+        List<Demonstration> demos = new ArrayList<>();
+        forEachLine(file, (node, where) -> demos.add(demo(node, where)));
+        if (demos.isEmpty()) {
+            throw new IllegalArgumentException(file + ": no demonstrations");
+        }
+        return demos;
+    }
+
+    public static List<Demonstration> demos(JsonNode array, String where) {
+        List<Demonstration> out = new ArrayList<>();
+        if (array == null || array.isNull()) {
+            return out;
+        }
+        if (!array.isArray()) {
+            throw new IllegalArgumentException(where + ": expected an array of {prompt, completion}");
+        }
+        for (int i = 0; i < array.size(); i++) {
+            out.add(demo(array.get(i), where + "[" + i + "]"));
+        }
+        return out;
+    }
+
+    private static Demonstration demo(JsonNode node, String where) {
+        JsonNode p = node.get("prompt");
+        JsonNode c = node.get("completion");
+        if (p == null || !p.isTextual() || c == null || !c.isTextual()) {
+            throw new IllegalArgumentException(where + ": needs string fields prompt and completion");
+        }
+        try {
+            return new Demonstration(p.asText(), c.asText());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage());
+        }
+    }
+
+    private interface LineHandler {
+        void accept(JsonNode node, String where);
+    }
+
+    private static void forEachLine(Path file, LineHandler handler) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage());
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).trim();
+            if (line.isEmpty()) {
+                continue;
+            }
+            String where = file + " line " + (i + 1);
+            JsonNode node;
+            try {
+                node = JSON.readTree(line);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(where + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("")
+                        + ")");
+            }
+            if (!node.isObject()) {
+                throw new IllegalArgumentException(where + ": expected a JSON object");
+            }
+            handler.accept(node, where);
+        }
+    }
+}
