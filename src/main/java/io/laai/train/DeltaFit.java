@@ -79,6 +79,14 @@ final class DeltaFit {
                     break;
                 }
                 adamProximal(params, grads, m, v, step, cfg, groupSize);
+                for (float[] p : params) {
+                    for (float x : p) {
+                        if (!Float.isFinite(x)) {
+                            throw new TrainingDiverged("training diverged: Δ overflowed at step " + step
+                                    + " (learning_rate " + cfg.learningRate() + " is too high?)");
+                        }
+                    }
+                }
             }
         } finally {
             GRADIENTS.unlock();

@@ -1,0 +1,156 @@
+package io.laai.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import ai.djl.Device;
+import io.laai.SharedData;
+import io.laai.intervention.Intervention;
+import io.laai.model.LanguageModel;
+
+/** The method's properties on the real stories260K. */
+class TrainerTest {
+
+    static LanguageModel lm;
+    static List<TaskFile.Task> tasks;
+
+    @BeforeAll
+    static void load() {
+        lm = LanguageModel.load(SharedData.stories260K(), Device.cpu());
+        tasks = TaskFile.readTasks(SharedData.root().resolve("tasks/stories260K-examples.jsonl"));
+    }
+
+    @AfterAll
+    static void close() {
+        if (lm != null) {
+            lm.close();
+        }
+    }
+
+    static TaskFile.Task task(String name) {
+        return tasks.stream().filter(t -> t.task().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void learnsATaskAndReportsHeldOutMetrics() {
+        TaskFile.Task t = task("boy-named-max");
+        TrainResult r = new Trainer(lm).train(t.task(), 3, t.train(), TrainConfig.DEFAULTS, null, null);
+        assertEquals(0.0, r.baseValAccuracy(), "leave-one-out base accuracy");
+        assertTrue(r.valAccuracy() >= 0.8, "leave-one-out accuracy " + r.valAccuracy());
+        assertTrue(r.valLoss() < r.baseValLoss(), r.valLoss() + " vs base " + r.baseValLoss());
+        assertTrue(Evaluator.accuracy(lm, r.intervention().steering(1.0), t.test()) >= 0.8);
+        Intervention iv = r.intervention();
+        assertEquals(3, iv.version());
+        assertEquals(lm.fingerprint(), iv.modelFingerprint());
+        assertEquals("5", iv.metadata().get("demonstrations"));
+        assertTrue(iv.deltas().values().stream().allMatch(v -> Intervention.norm(v) > 0), "zero layers are pruned");
+    }
+
+    @Test
+    void raisingLambdaKeepsFewerHeads() {
+        TaskFile.Task t = task("boy-named-max");
+        int loose = train(t, Map.of("lambda2", "0.001")).activeGroups();
+        int tight = train(t, Map.of("lambda2", "0.03")).activeGroups();
+        assertTrue(tight < loose, "λ2=0.03 keeps " + tight + " heads, λ2=0.001 keeps " + loose);
+        int residualLoose = train(t, Map.of("site", "residual", "lambda2", "0.001")).activeGroups();
+        int residualTight = train(t, Map.of("site", "residual", "lambda2", "0.5")).activeGroups();
+        assertTrue(residualTight < residualLoose, "residual: " + residualTight + " vs " + residualLoose + " layers");
+    }
+
+    private Intervention train(TaskFile.Task t, Map<String, String> settings) {
+        Map<String, String> s = new java.util.HashMap<>(settings);
+        s.put("validation", "none");
+        return new Trainer(lm).train(t.task(), 1, t.train(), TrainConfig.DEFAULTS.with(s), null, null).intervention();
+    }
+
+    @Test
+    void autoPicksTheLayerWithTheBestHeldOutScore() {
+        TaskFile.Task t = task("big-blue");
+        TrainConfig loo = TrainConfig.DEFAULTS.with(Map.of("validation", "loo", "steps", "60"));
+        TrainResult auto = new Trainer(lm).train(t.task(), 1, t.train(), loo.with(Map.of("layers", "auto")), null, null);
+        assertEquals(1, auto.layers().size());
+        int best = -1;
+        double bestAccuracy = -1;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        for (int layer = 0; layer < lm.config().numHiddenLayers(); layer++) {
+            TrainResult r = new Trainer(lm).train(t.task(), 1, t.train(),
+                    loo.with(Map.of("layers", Integer.toString(layer))), null, null);
+            if (r.valAccuracy() > bestAccuracy || (r.valAccuracy() == bestAccuracy && r.valLoss() < bestLoss)) {
+                best = layer;
+                bestAccuracy = r.valAccuracy();
+                bestLoss = r.valLoss();
+            }
+        }
+        assertEquals(best, auto.layers().get(0));
+        assertEquals(bestAccuracy, auto.valAccuracy());
+    }
+
+    @Test
+    void warmStartReachesTheEarlierLossSooner() {
+        TaskFile.Task t = task("boy-named-max");
+        TrainConfig cfg = TrainConfig.DEFAULTS.with(Map.of("validation", "none"));
+        TrainResult first = new Trainer(lm).train(t.task(), 1, t.train(), cfg, null, null);
+        double target = first.trainLoss();
+        List<Demonstration> batch2 = t.test();
+        int cold = stepsToReach(batch2, cfg, null, target);
+        int warm = stepsToReach(batch2, cfg, first.intervention(), target);
+        assertTrue(warm < cold, "warm start took " + warm + " steps, cold " + cold + " to reach loss " + target);
+    }
+
+    private int stepsToReach(List<Demonstration> demos, TrainConfig cfg, Intervention start, double target) {
+        int[] reached = {Integer.MAX_VALUE};
+        new Trainer(lm).train("boy-named-max", 2, demos, cfg.with(Map.of("patience", "1000")), start,
+                (step, ce, objective) -> {
+                    if (ce <= target && reached[0] == Integer.MAX_VALUE) {
+                        reached[0] = step;
+                    }
+                });
+        return reached[0];
+    }
+
+    @Test
+    void badInputIsRefusedWithAReason() {
+        Trainer trainer = new Trainer(lm);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> trainer.train("t", 1, List.of(), TrainConfig.DEFAULTS, null, null));
+        assertTrue(e.getMessage().contains("no demonstrations"), e.getMessage());
+
+        e = assertThrows(IllegalArgumentException.class, () -> new Demonstration("The boy was named", ""));
+        assertTrue(e.getMessage().contains("empty completion"), e.getMessage());
+
+        String longPrompt = "Once upon a time there was a dog. ".repeat(300);
+        e = assertThrows(IllegalArgumentException.class, () -> trainer.train("t", 1,
+                List.of(new Demonstration(longPrompt, " Max")), TrainConfig.DEFAULTS, null, null));
+        assertTrue(e.getMessage().contains("the model's context is 2048"), e.getMessage());
+
+        List<Demonstration> demos = task("boy-named-max").train();
+        e = assertThrows(DeltaFit.TrainingDiverged.class, () -> trainer.train("t", 1, demos,
+                TrainConfig.DEFAULTS.with(Map.of("learning_rate", "1e300", "lambda1", "0", "lambda2", "0",
+                        "validation", "none")), null, null));
+        assertTrue(e.getMessage().startsWith("training diverged"), e.getMessage());
+
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.DEFAULTS.with(Map.of("stepz", "3")));
+        assertTrue(e.getMessage().contains("unknown training setting 'stepz'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.DEFAULTS.with(Map.of("layers", "9")).layerList(5));
+        assertTrue(e.getMessage().contains("layer 9 does not exist"), e.getMessage());
+    }
+
+    @Test
+    void nonFiniteDeltasNeverBecomeAnIntervention() {
+        java.util.TreeMap<Integer, float[]> deltas = new java.util.TreeMap<>();
+        float[] v = new float[lm.config().hiddenSize()];
+        v[3] = Float.NaN;
+        deltas.put(1, v);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Intervention("t", 1,
+                io.laai.intervention.Site.RESIDUAL, io.laai.intervention.Positions.ALL, deltas, "x", 64, 8, 8, Map.of()));
+        assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
+    }
+}
