@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import io.laai.model.Devices;
@@ -13,12 +14,17 @@ import io.laai.model.Generator;
 import io.laai.model.LanguageModel;
 import io.laai.model.SamplingParams;
 import io.laai.model.Steering;
+import io.laai.train.Demonstration;
+import io.laai.train.TaskFile;
+import io.laai.train.TrainConfig;
+import io.laai.train.TrainResult;
+import io.laai.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The performance report: medians over repeated runs, never a pass/fail threshold. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure generation throughput (tokens/s, median of repeats) and peak RSS.")
+        description = "Measure generation throughput (tokens/s), training time (with --demos) and peak RSS; medians of repeats.")
 public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true)
@@ -35,6 +41,9 @@ public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "auto")
     String device;
+
+    @Option(names = "--demos", description = "also time training on these demonstrations (JSONL {prompt, completion})")
+    Path demos;
 
     @Override
     public Integer call() {
@@ -61,9 +70,34 @@ public class BenchCommand implements Callable<Integer> {
                 System.out.printf("| %d | %.0f | %.0f | %.2f |%n", batch, batch * tokens / median, tokens / median,
                         1000 * median / tokens);
             }
+            if (demos != null) {
+                benchTraining(lm);
+            }
             System.out.printf("peak RSS %.0f MiB%n", peakRssKb() / 1024.0);
         }
         return 0;
+    }
+
+    private void benchTraining(LanguageModel lm) {
+        List<Demonstration> list = TaskFile.readDemonstrations(demos);
+        Trainer trainer = new Trainer(lm);
+        List<Double> seconds = new ArrayList<>();
+        List<Double> steps = new ArrayList<>();
+        for (String validation : List.of("none", "auto")) {
+            TrainConfig cfg = TrainConfig.DEFAULTS.with(Map.of("validation", validation));
+            trainer.train("bench", 1, list, cfg, null, null); // warm-up
+            seconds.clear();
+            steps.clear();
+            for (int r = 0; r < repeats; r++) {
+                long start = System.nanoTime();
+                TrainResult result = trainer.train("bench", 1, list, cfg, null, null);
+                seconds.add((System.nanoTime() - start) / 1e9);
+                steps.add((double) result.steps());
+            }
+            System.out.printf("training on %d demonstrations, validation %s: median %.2f s, %.0f steps (%.1f ms/step)%n",
+                    list.size(), validation, median(seconds), median(steps),
+                    validation.equals("none") ? 1000 * median(seconds) / median(steps) : Double.NaN);
+        }
     }
 
     static double median(List<Double> values) {

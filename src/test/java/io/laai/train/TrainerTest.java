@@ -54,6 +54,38 @@ class TrainerTest {
         assertTrue(iv.deltas().values().stream().allMatch(v -> Intervention.norm(v) > 0), "zero layers are pruned");
     }
 
+    /** Tasks the defaults were not tuned on, of the same kind as the examples. */
+    @Test
+    void defaultsGeneraliseToUnseenTasks() {
+        List<TaskFile.Task> unseen = List.of(
+                new TaskFile.Task("girl-named-sue", demos("The girl was named| Sue", "Once upon a time, there was a girl named| Sue",
+                        "One day, a little girl named| Sue", "There was a happy girl named| Sue"),
+                        demos("A long time ago, there was a girl named| Sue", "The little girl was named| Sue",
+                                "At school, there was a girl named| Sue", "Once, a kind girl named| Sue")),
+                new TaskFile.Task("big-green", demos("He saw a big,| green", "She found a big,| green", "They had a big,| green"),
+                        demos("Lily saw a big,| green", "There was a big,| green", "Mom gave him a big,| green",
+                                "In the box was a big,| green")),
+                new TaskFile.Task("went-to-the-store", demos("They went to the| store",
+                        "One day, Lily and her mom went to the| store", "Tom wanted to go to the| store",
+                        "After lunch, the family went to the| store"),
+                        demos("The next day, they went to the| store", "Sam and his dad went to the| store",
+                                "She asked her mom to go to the| store", "In the morning, the kids went to the| store")));
+        double zeroShot = 0;
+        double laai = 0;
+        for (TaskFile.Task t : unseen) {
+            zeroShot += Evaluator.accuracy(lm, io.laai.model.Steering.NONE, t.test()) / unseen.size();
+            TrainResult r = new Trainer(lm).train(t.task(), 1, t.train(),
+                    TrainConfig.DEFAULTS.with(Map.of("validation", "none")), null, null);
+            laai += Evaluator.accuracy(lm, r.intervention().steering(1.0), t.test()) / unseen.size();
+        }
+        assertEquals(0.0, zeroShot);
+        assertTrue(laai >= 0.8, "mean accuracy on unseen tasks " + laai);
+    }
+
+    private static List<Demonstration> demos(String... pairs) {
+        return java.util.Arrays.stream(pairs).map(p -> new Demonstration(p.split("\\|")[0], p.split("\\|")[1])).toList();
+    }
+
     @Test
     void raisingLambdaKeepsFewerHeads() {
         TaskFile.Task t = task("boy-named-max");
