@@ -51,6 +51,12 @@ class ServiceStartupTest {
     }
 
     @Test
+    void answersTheProbesKubernetesUses() {
+        given().when().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        given().when().get("/q/health/started").then().statusCode(200).body("status", equalTo("UP"));
+    }
+
+    @Test
     void servesMetricsAndOpenApi() {
         given().when().get("/q/metrics").then().statusCode(200).body(containsString("jvm_"));
         given().when().get("/q/openapi").then().statusCode(200).body(containsString("LAAI"));
