@@ -47,11 +47,7 @@ public final class Artifacts {
     }
 
     public static void write(Intervention iv, Path file) throws IOException {
-        byte[] bytes = encode(iv);
-        Path tmp = file.toAbsolutePath().resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Safetensors.writeAtomically(file, encode(iv));
     }
 
     public static Intervention read(Path file) {

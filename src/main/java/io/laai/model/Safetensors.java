@@ -214,8 +214,13 @@ public final class Safetensors {
     /** Writes float32 tensors (in the given order) and string metadata, atomically. */
     public static void write(Path file, Map<String, HostTensor> tensors, Map<String, String> metadata)
             throws IOException {
+        writeAtomically(file, encode(tensors, metadata));
+    }
+
+    /** Readers never see a half-written file: write beside it, then rename over it. */
+    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
         Path tmp = file.toAbsolutePath().resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, encode(tensors, metadata));
+        Files.write(tmp, bytes);
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
