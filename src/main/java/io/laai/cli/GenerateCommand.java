@@ -21,14 +21,14 @@ public class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true)
     String prompt;
 
-    @Option(names = "--max-tokens", defaultValue = "256")
-    int maxTokens;
+    @Option(names = "--max-tokens", description = "default: the checkpoint's generation_config.json, else 256")
+    Integer maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default)")
-    double temperature;
+    @Option(names = "--temperature", description = "0 = greedy; default: the checkpoint's generation_config.json, else 0")
+    Double temperature;
 
-    @Option(names = "--top-p", defaultValue = "1")
-    double topP;
+    @Option(names = "--top-p", description = "default: the checkpoint's generation_config.json, else 1")
+    Double topP;
 
     @Option(names = "--seed", defaultValue = "0")
     long seed;
@@ -41,8 +41,8 @@ public class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SamplingParams params = new SamplingParams(maxTokens, temperature, topP, seed, stop, false);
         try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device))) {
+            SamplingParams params = lm.generationDefaults().resolve(maxTokens, temperature, topP, seed, stop);
             Generator.Result result = new Generator(lm).generate(new Generator.Request(prompt, params, Steering.NONE));
             System.out.println(result.text());
         }

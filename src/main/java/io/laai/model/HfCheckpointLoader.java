@@ -162,8 +162,10 @@ public final class HfCheckpointLoader {
         if (g == null) {
             return GenerationDefaults.NONE;
         }
-        return new GenerationDefaults(g.hasNonNull("temperature") ? g.get("temperature").asDouble() : null,
-                g.hasNonNull("top_p") ? g.get("top_p").asDouble() : null,
+        boolean sample = g.path("do_sample").asBoolean(false);
+        Double temperature = !sample && g.has("do_sample") ? Double.valueOf(0.0)
+                : g.hasNonNull("temperature") && sample ? Double.valueOf(g.get("temperature").asDouble()) : null;
+        return new GenerationDefaults(temperature, sample && g.hasNonNull("top_p") ? g.get("top_p").asDouble() : null,
                 g.hasNonNull("max_new_tokens") ? g.get("max_new_tokens").asInt() : null);
     }
 

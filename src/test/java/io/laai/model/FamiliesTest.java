@@ -92,6 +92,27 @@ class FamiliesTest {
     }
 
     @Test
+    void generationConfigSuppliesDefaults() throws Exception {
+        Path ckpt = dir.resolve("gen");
+        Llama2cCheckpoint.writeHfCheckpoint(SharedData.model("stories260K/stories260K.bin"),
+                GgufTokenizer.toTokenizerJson(GgufFile.open(SharedData.stories260K())), ckpt);
+        Files.writeString(ckpt.resolve("generation_config.json"),
+                "{\"do_sample\": true, \"temperature\": 0.7, \"top_p\": 0.9, \"max_new_tokens\": 12}");
+        try (LanguageModel lm = LanguageModel.load(ckpt, Device.cpu())) {
+            SamplingParams p = lm.generationDefaults().resolve(null, null, null, 1, null);
+            assertEquals(12, p.maxTokens());
+            assertEquals(0.7, p.temperature());
+            assertEquals(0.9, p.topP());
+            assertEquals(0.0, lm.generationDefaults().resolve(null, 0.0, null, 1, null).temperature(), "the request wins");
+        }
+        Files.writeString(ckpt.resolve("generation_config.json"), "{\"do_sample\": false, \"temperature\": 0.6}");
+        try (LanguageModel lm = LanguageModel.load(ckpt, Device.cpu())) {
+            assertEquals(0.0, lm.generationDefaults().resolve(null, null, null, 1, null).temperature(), "do_sample=false is greedy");
+            assertEquals(256, lm.generationDefaults().resolve(null, null, null, 1, null).maxTokens());
+        }
+    }
+
+    @Test
     void rotaryScalingFollowsLlama3AndLinear() {
         ModelConfig.RopeScaling llama3 = new ModelConfig.RopeScaling("llama3", 8, 1, 4, 8192);
         ModelConfig base = config(null);

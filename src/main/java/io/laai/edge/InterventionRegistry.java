@@ -1,0 +1,183 @@
+package io.laai.edge;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.jboss.logging.Logger;
+
+import io.laai.intervention.Artifacts;
+import io.laai.intervention.Intervention;
+import io.laai.model.LanguageModel;
+import io.laai.model.ModelFormatException;
+
+/**
+ * The edge's view of {@code laai.interventions}: reads the compacted topic from the beginning,
+ * with no consumer group (every edge reads every partition), and keeps each task's newest valid
+ * artifact for this model. A record is applied only if it decodes, fits the model (fingerprint,
+ * sizes, finite values) and has a higher version than the one held; a tombstone removes the task.
+ * Interventions are immutable, so a request that took one keeps it while newer versions arrive.
+ */
+public final class InterventionRegistry implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(InterventionRegistry.class);
+
+    private final String topic;
+    private final LanguageModel model;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Map<String, Intervention> current = new ConcurrentHashMap<>();
+    private final AtomicLong applied = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean caughtUp;
+    private volatile Throwable failure;
+
+    public InterventionRegistry(String bootstrapServers, String topic, LanguageModel model) {
+        this.topic = topic;
+        this.model = model;
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "laai-registry");
+        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        this.thread = new Thread(this::run, "laai-registry");
+        this.thread.setDaemon(true);
+    }
+
+    public synchronized InterventionRegistry start() {
+        if (!thread.isAlive()) {
+            thread.start();
+        }
+        return this;
+    }
+
+    /** The newest valid intervention of a task, if any. */
+    public Optional<Intervention> get(String task) {
+        return Optional.ofNullable(current.get(task));
+    }
+
+    /** Every task held, by name. */
+    public Map<String, Intervention> all() {
+        return Map.copyOf(current);
+    }
+
+    /** True once everything that was on the topic when the registry started has been read. */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    /** The reason the reader stopped, if it did. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    public long appliedCount() {
+        return applied.get();
+    }
+
+    public long rejectedCount() {
+        return rejected.get();
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions = waitForPartitions();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (!Thread.currentThread().isInterrupted()) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    apply(r);
+                }
+                if (!caughtUp && end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    caughtUp = true;
+                    LOG.infof("Intervention registry caught up: %d tasks", current.size());
+                }
+            }
+        } catch (WakeupException e) {
+            // close() asked us to stop
+        } catch (RuntimeException e) {
+            failure = e;
+            LOG.errorf(e, "Intervention registry stopped reading %s", topic);
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private List<TopicPartition> waitForPartitions() {
+        while (true) {
+            var infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+            if (infos != null && !infos.isEmpty()) {
+                return infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).collect(Collectors.toList());
+            }
+            LOG.warnf("Topic %s has no partitions yet; waiting", topic);
+        }
+    }
+
+    void apply(ConsumerRecord<String, byte[]> r) {
+        String where = topic + "-" + r.partition() + "@" + r.offset();
+        String task = r.key();
+        if (task == null) {
+            reject(where, "record has no key (the task id)");
+            return;
+        }
+        if (r.value() == null) {
+            if (current.remove(task) != null) {
+                LOG.infof("Task %s deleted (tombstone at %s)", task, where);
+            }
+            applied.incrementAndGet();
+            return;
+        }
+        Intervention iv;
+        try {
+            iv = Artifacts.decode(r.value(), where);
+            Artifacts.requireCompatible(iv, model);
+        } catch (ModelFormatException | IllegalArgumentException e) {
+            reject(where, e.getMessage());
+            return;
+        }
+        if (!iv.task().equals(task)) {
+            reject(where, "record key '" + task + "' differs from the artifact's task '" + iv.task() + "'");
+            return;
+        }
+        Intervention held = current.get(task);
+        if (held != null && held.version() >= iv.version()) {
+            return; // a replay or an older version: the newer one stays
+        }
+        current.put(task, iv);
+        applied.incrementAndGet();
+        LOG.debugf("Task %s now at version %d", task, iv.version());
+    }
+
+    private void reject(String where, String reason) {
+        rejected.incrementAndGet();
+        LOG.warnf("Ignoring intervention record %s: %s", where, reason);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!thread.isAlive() && thread.getState() == Thread.State.NEW) {
+            consumer.close(Duration.ZERO);
+            return;
+        }
+        consumer.wakeup();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
