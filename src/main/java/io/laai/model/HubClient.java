@@ -87,7 +87,8 @@ public final class HubClient {
             return download(repo, revision, repoDir);
         } catch (IOException e) {
             throw new ModelFormatException("hf:" + spec + " is not cached in " + cacheRoot + " and the hub at "
-                    + endpoint + " cannot be reached (" + e.getMessage() + "); point laai.model (env LAAI_MODEL)"
+                    + endpoint + " cannot be reached (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+                    + "); point laai.model (env LAAI_MODEL)"
                     + " at a local GGUF file or checkpoint directory, or copy the model into that cache");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,0 +1,84 @@
+package io.laai;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.interceptor.Interceptor;
+
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+import org.jboss.logging.Logger;
+
+import io.laai.model.Devices;
+import io.laai.model.LanguageModel;
+import io.laai.model.ModelFormatException;
+import io.laai.model.ModelReference;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.ConfigurationException;
+
+/**
+ * Loads laai.model once at start-up and shares it (immutable) with every part of the service.
+ * A model that cannot be loaded stops start-up with one line naming the setting.
+ */
+@ApplicationScoped
+public class ModelService {
+
+    private static final Logger LOG = Logger.getLogger(ModelService.class);
+
+    @Inject
+    LaaiConfig config;
+
+    private volatile LanguageModel model;
+
+    // After Kafka (PLATFORM_BEFORE) and before the messaging channels (LIBRARY_BEFORE).
+    void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 100) StartupEvent event) {
+        long start = System.nanoTime();
+        try {
+            model = LanguageModel.load(ModelReference.resolve(config.model()), Devices.resolve(config.device()));
+        } catch (ModelFormatException | IllegalArgumentException e) {
+            String advice = e.getMessage().contains("LAAI_MODEL") ? ""
+                    : " (set laai.model, env LAAI_MODEL, to a GGUF file, a checkpoint directory or hf:owner/name)";
+            throw new ConfigurationException("laai.model=" + config.model() + " cannot be loaded: " + e.getMessage() + advice);
+        }
+        LOG.infof("Model %s (%s, %d layers) loaded in %d ms, fingerprint %s", model.id(), model.config().family().id(),
+                model.config().numHiddenLayers(), (System.nanoTime() - start) / 1_000_000, model.fingerprint());
+    }
+
+    void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER + 100) ShutdownEvent event) {
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    /** The model, or null while it loads; callers through a CDI proxy cannot read the field. */
+    LanguageModel loaded() {
+        return model;
+    }
+
+    public LanguageModel model() {
+        LanguageModel m = model;
+        if (m == null) {
+            throw new IllegalStateException("the model is not loaded yet");
+        }
+        return m;
+    }
+
+    /** Ready once the model is loaded. */
+    @Readiness
+    @ApplicationScoped
+    static class Check implements HealthCheck {
+        @Inject
+        ModelService service;
+
+        @Override
+        public HealthCheckResponse call() {
+            LanguageModel m = service.loaded();
+            return m == null ? HealthCheckResponse.named("laai-model").down().build()
+                    : HealthCheckResponse.named("laai-model").up().withData("model", m.id())
+                            .withData("fingerprint", m.fingerprint()).build();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.laai.edge;
+
+import java.util.Optional;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.interceptor.Interceptor;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+import io.laai.LaaiConfig;
+import io.laai.ModelService;
+import io.laai.Role;
+import io.laai.intervention.Intervention;
+import io.laai.kafka.Topics;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+/** Runs the intervention registry where the edge runs; ready once it has caught up with the topic. */
+@ApplicationScoped
+public class RegistryService {
+
+    @Inject
+    LaaiConfig config;
+
+    @Inject
+    ModelService models;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    private volatile InterventionRegistry registry;
+
+    void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 200) StartupEvent event) {
+        if (Role.parse(config.role()).runsEdge()) {
+            registry = new InterventionRegistry(bootstrapServers, Topics.INTERVENTIONS, models.model()).start();
+        }
+    }
+
+    void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER) ShutdownEvent event) {
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    public Optional<Intervention> get(String task) {
+        return registry == null ? Optional.empty() : registry.get(task);
+    }
+
+    public java.util.Map<String, Intervention> all() {
+        return registry == null ? java.util.Map.of() : registry.all();
+    }
+
+    /** Ready once the registry has read what was on the topic at start (always, where no edge runs). */
+    @Readiness
+    @ApplicationScoped
+    static class Check implements HealthCheck {
+        @Inject
+        RegistryService service;
+
+        @Override
+        public HealthCheckResponse call() {
+            return service.health();
+        }
+    }
+
+    HealthCheckResponse health() {
+        HealthCheckResponseBuilder r = HealthCheckResponse.named("laai-registry");
+        if (registry == null) {
+            return r.up().withData("role", config.role()).withData("registry", "not run by this role").build();
+        }
+        if (registry.failure().isPresent()) {
+            return r.down().withData("reason", String.valueOf(registry.failure().get().getMessage())).build();
+        }
+        return r.status(registry.caughtUp()).withData("tasks", registry.all().size())
+                .withData("rejected", registry.rejectedCount()).build();
+    }
+}
