@@ -33,6 +33,7 @@ import io.quarkus.test.junit.QuarkusTest;
 
 /** The service reads artifacts published with a plain producer and shows them; errors are problem+json. */
 @QuarkusTest
+@org.junit.jupiter.api.Tag("service")
 @RequiresSharedData
 @QuarkusTestResource(KafkaTestResource.class)
 class InterventionsResourceTest {

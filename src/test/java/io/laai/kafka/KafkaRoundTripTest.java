@@ -20,6 +20,7 @@ import io.quarkus.test.junit.QuarkusTest;
 
 /** A record sent through an Emitter comes back through an @Incoming method, over the real broker. */
 @QuarkusTest
+@org.junit.jupiter.api.Tag("service")
 @io.laai.RequiresSharedData
 @QuarkusTestResource(KafkaTestResource.class)
 class KafkaRoundTripTest {

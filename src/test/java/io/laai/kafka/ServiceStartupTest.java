@@ -22,6 +22,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 @QuarkusTest
+@org.junit.jupiter.api.Tag("service")
 @io.laai.RequiresSharedData
 @QuarkusTestResource(KafkaTestResource.class)
 class ServiceStartupTest {
