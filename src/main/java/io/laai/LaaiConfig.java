@@ -23,6 +23,29 @@ public interface LaaiConfig {
 
     Kafka kafka();
 
+    Edge edge();
+
+    interface Edge {
+        /** Longest prompt accepted, in characters. */
+        @WithDefault("8000")
+        int maxPromptChars();
+
+        /** Most tokens one request may generate. */
+        @WithDefault("512")
+        int maxTokens();
+
+        /** Largest |scale| (or composition weight) a request may apply to an intervention. */
+        @WithDefault("16")
+        double maxScale();
+
+        /** Most requests that share one batched generation. */
+        @WithDefault("32")
+        int maxBatch();
+
+        /** Bearer keys; when set, every /v1 call needs one. */
+        Optional<java.util.List<String>> apiKeys();
+    }
+
     interface Kafka {
         Embedded embedded();
 
