@@ -7,15 +7,22 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import jakarta.inject.Inject;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
+import io.laai.intervention.Artifacts;
+import io.laai.intervention.ControlVectors;
 import io.laai.intervention.Intervention;
+import io.laai.kafka.KafkaPublisher;
+import io.laai.kafka.Topics;
+import io.smallrye.common.annotation.Blocking;
 
 /** The interventions the edge holds: tasks, versions, metrics and per-layer norms. */
 @Path("/v1/interventions")
@@ -24,6 +31,9 @@ public class InterventionsResource {
 
     @Inject
     RegistryService registry;
+
+    @Inject
+    KafkaPublisher publisher;
 
     /** One task's intervention as the API shows it. */
     public record Summary(String task, long version, String site, String positions, List<Integer> layers,
@@ -49,6 +59,46 @@ public class InterventionsResource {
     @Path("/{task}")
     @Operation(summary = "One task's intervention: version, metrics, per-layer and per-head norms")
     public Summary get(@PathParam("task") String task) {
-        return Summary.of(registry.get(task).orElseThrow(() -> Problem.Failure.notFound("no intervention for task '" + task + "'")));
+        return Summary.of(find(task));
+    }
+
+    @GET
+    @Path("/{task}/artifact")
+    @Produces(Artifacts.CONTENT_TYPE)
+    @Operation(summary = "The task's artifact (safetensors)")
+    public Response artifact(@PathParam("task") String task) {
+        Intervention iv = find(task);
+        return Response.ok(Artifacts.encode(iv), Artifacts.CONTENT_TYPE).header("laai-version", iv.version())
+                .header("Content-Disposition", "attachment; filename=\"" + task + "-v" + iv.version() + ".safetensors\"")
+                .build();
+    }
+
+    @GET
+    @Path("/{task}/control-vector.gguf")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @Operation(summary = "The task's intervention as a llama.cpp control vector (residual site, all positions only)")
+    public Response controlVector(@PathParam("task") String task) {
+        Intervention iv = find(task);
+        byte[] gguf;
+        try {
+            gguf = ControlVectors.encode(iv);
+        } catch (IllegalArgumentException e) {
+            throw new Problem.Failure(409, "Conflict", e.getMessage());
+        }
+        return Response.ok(gguf, MediaType.APPLICATION_OCTET_STREAM).header("laai-version", iv.version())
+                .header("Content-Disposition", "attachment; filename=\"" + task + "-v" + iv.version() + ".gguf\"").build();
+    }
+
+    @DELETE
+    @Path("/{task}")
+    @Blocking
+    @Operation(summary = "Delete the task: publishes a tombstone to laai.interventions; 202 with where it landed")
+    public Response delete(@PathParam("task") String task) {
+        find(task);
+        return Response.accepted(publisher.send(Topics.INTERVENTIONS, task, null, Map.of())).build();
+    }
+
+    private Intervention find(String task) {
+        return registry.get(task).orElseThrow(() -> Problem.Failure.notFound("no intervention for task '" + task + "'"));
     }
 }

@@ -31,6 +31,11 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    public Response kafkaUnavailable(io.laai.kafka.KafkaPublisher.KafkaUnavailable e) {
+        return Problem.response(503, "Service Unavailable", e.getMessage(), path());
+    }
+
+    @ServerExceptionMapper
     public Response web(WebApplicationException e) {
         Response r = e.getResponse();
         return Problem.response(r.getStatus(), r.getStatusInfo().getReasonPhrase(), e.getMessage(), path());

@@ -22,6 +22,11 @@ public final class ControlVectors {
     }
 
     public static void write(Intervention iv, Path file) throws IOException {
+        Files.write(file, encode(iv));
+    }
+
+    /** The control vector's bytes; refuses, with the reason, what would not export exactly. */
+    public static byte[] encode(Intervention iv) {
         if (iv.site() != Site.RESIDUAL) {
             throw new IllegalArgumentException("task " + iv.task() + " intervenes at " + iv.site().id()
                     + "; a llama.cpp control vector adds to the residual stream, so only site=residual exports exactly");
@@ -63,7 +68,7 @@ public final class ControlVectors {
             }
             out.position((int) (start + align(4L * v.length)));
         }
-        Files.write(file, out.array());
+        return out.array();
     }
 
     private static long align(long n) {

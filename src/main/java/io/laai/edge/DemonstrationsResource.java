@@ -1,0 +1,53 @@
+package io.laai.edge;
+
+import java.util.Map;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.laai.LaaiConfig;
+import io.laai.ModelService;
+import io.laai.kafka.KafkaPublisher;
+import io.laai.kafka.Topics;
+import io.laai.stream.DemonstrationBatch;
+import io.smallrye.common.annotation.Blocking;
+
+/** HTTP ingest: a demonstration batch for a task, validated and produced to laai.demonstrations. */
+@Path("/v1/tasks/{task}/demonstrations")
+public class DemonstrationsResource {
+
+    @Inject
+    KafkaPublisher publisher;
+
+    @Inject
+    ModelService models;
+
+    @Inject
+    LaaiConfig config;
+
+    @POST
+    @Blocking
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Produce a demonstration batch for the task to laai.demonstrations; 202 with where it landed")
+    public Response ingest(@PathParam("task") String task, JsonNode body) {
+        DemonstrationBatch batch = DemonstrationBatch.parse(body, task, config.edge().maxPromptChars());
+        if (batch.modelFingerprint() != null && !batch.modelFingerprint().equals(models.model().fingerprint())) {
+            throw new Problem.Failure(409, "Conflict", "model_fingerprint " + batch.modelFingerprint()
+                    + " is not the served model's " + models.model().fingerprint());
+        }
+        KafkaPublisher.Placement at = publisher.send(Topics.DEMONSTRATIONS, batch.task(), batch.toJson(),
+                Map.of("content-type", MediaType.APPLICATION_JSON));
+        return Response.accepted(at).build();
+    }
+}

@@ -1,0 +1,82 @@
+package io.laai.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The service's one idempotent producer for records the REST API publishes (demonstration
+ * batches, tombstones). A send returns once the record is acknowledged by all in-sync replicas.
+ */
+@ApplicationScoped
+public class KafkaPublisher {
+
+    /** Where an acknowledged record landed. */
+    public record Placement(String topic, int partition, long offset) {
+    }
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    private KafkaProducer<String, byte[]> producer;
+
+    private synchronized KafkaProducer<String, byte[]> producer() {
+        if (producer == null) {
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+            p.put(ProducerConfig.CLIENT_ID_CONFIG, "laai-api");
+            p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+            p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+            producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        }
+        return producer;
+    }
+
+    /** Sends and waits for the acknowledgement; value null is a tombstone. */
+    public Placement send(String topic, String key, byte[] value, Map<String, String> headers) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
+        headers.forEach((k, v) -> record.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
+        try {
+            RecordMetadata m = producer().send(record).get(45, TimeUnit.SECONDS);
+            return new Placement(m.topic(), m.partition(), m.offset());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing to " + topic, e);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new KafkaUnavailable("Kafka did not acknowledge the record on " + topic + ": " + cause.getMessage());
+        }
+    }
+
+    @PreDestroy
+    synchronized void close() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Kafka could not take the record; the caller may retry. */
+    public static final class KafkaUnavailable extends RuntimeException {
+        public KafkaUnavailable(String message) {
+            super(message);
+        }
+    }
+}
