@@ -17,7 +17,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 
 @QuarkusTest
-@Tag("service")
+@Tag("service-api-keys")
 @RequiresSharedData
 @TestProfile(ApiKeyTest.WithKeys.class)
 @QuarkusTestResource(KafkaTestResource.class)
