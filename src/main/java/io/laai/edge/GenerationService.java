@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,7 +27,7 @@ public class GenerationService {
 
     private static final Logger LOG = Logger.getLogger(GenerationService.class);
 
-    private record Pending(Generator.Request request, CompletableFuture<Generator.Result> result) {
+    private record Pending(Generator.Request request, Consumer<String> onText, CompletableFuture<Generator.Result> result) {
     }
 
     @Inject
@@ -38,14 +39,19 @@ public class GenerationService {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private Thread worker;
 
-    public synchronized CompletableFuture<Generator.Result> submit(Generator.Request request) {
+    public CompletableFuture<Generator.Result> submit(Generator.Request request) {
+        return submit(request, null);
+    }
+
+    /** onText, when given, receives the completion as it grows (never half a UTF-8 character). */
+    public synchronized CompletableFuture<Generator.Result> submit(Generator.Request request, Consumer<String> onText) {
         if (worker == null) {
             worker = new Thread(this::run, "laai-generation");
             worker.setDaemon(true);
             worker.start();
         }
         CompletableFuture<Generator.Result> f = new CompletableFuture<>();
-        queue.add(new Pending(request, f));
+        queue.add(new Pending(request, onText, f));
         return f;
     }
 
@@ -60,7 +66,16 @@ public class GenerationService {
             }
             queue.drainTo(batch, config.edge().maxBatch() - 1);
             try {
-                List<Generator.Result> results = generator.generate(batch.stream().map(Pending::request).toList(), null);
+                // Decoding text every step costs; only streamed batches pay for it.
+                Generator.Listener listener = batch.stream().anyMatch(p -> p.onText != null)
+                        ? (row, delta) -> {
+                            Consumer<String> c = batch.get(row).onText;
+                            if (c != null) {
+                                c.accept(delta);
+                            }
+                        }
+                        : null;
+                List<Generator.Result> results = generator.generate(batch.stream().map(Pending::request).toList(), listener);
                 for (int i = 0; i < batch.size(); i++) {
                     batch.get(i).result.complete(results.get(i));
                 }
@@ -68,7 +83,8 @@ public class GenerationService {
                 // One row's input was refused (for instance a prompt longer than the context): answer each alone.
                 for (Pending p : batch) {
                     try {
-                        p.result.complete(generator.generate(p.request));
+                        p.result.complete(generator.generate(List.of(p.request),
+                                p.onText == null ? null : (row, delta) -> p.onText.accept(delta)).get(0));
                     } catch (RuntimeException one) {
                         p.result.completeExceptionally(one);
                     }

@@ -1,0 +1,171 @@
+package io.laai.edge;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.laai.LaaiConfig;
+import io.laai.intervention.Composition;
+import io.laai.intervention.Intervention;
+import io.laai.model.Generator;
+import io.laai.model.SamplingParams;
+import io.laai.model.Steering;
+import io.smallrye.common.annotation.Blocking;
+
+/**
+ * OpenAI-compatible completions. {@code model} names a task, several joined with '+' (each at
+ * weight 1), or "base". With {@code stream: true} the answer is server-sent events, ending with
+ * {@code data: [DONE]}. Answers carry, beside OpenAI's fields, the intervention versions used.
+ */
+@Path("/v1/completions")
+public class CompletionsResource {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    RegistryService registry;
+
+    @Inject
+    GenerationService generation;
+
+    @Inject
+    LaaiConfig config;
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
+    @Operation(summary = "OpenAI-compatible text completion; model = a task, tasks joined with '+', or 'base'")
+    @Blocking
+    public Response complete(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            throw Problem.Failure.badRequest("the body must be a JSON object with model and prompt");
+        }
+        String model = body.path("model").asText("");
+        if (model.isEmpty()) {
+            throw Problem.Failure.badRequest("model is required: a task id, tasks joined with '+', or 'base'");
+        }
+        if (!body.path("prompt").isTextual()) {
+            throw Problem.Failure.badRequest("prompt must be a string");
+        }
+        String prompt = body.get("prompt").asText();
+        LaaiConfig.Edge limits = config.edge();
+        if (prompt.length() > limits.maxPromptChars()) {
+            throw Problem.Failure.badRequest("prompt has " + prompt.length() + " characters; the limit is "
+                    + limits.maxPromptChars() + " (laai.edge.max-prompt-chars)");
+        }
+        int maxTokens = body.path("max_tokens").asInt(16);
+        if (maxTokens < 1 || maxTokens > limits.maxTokens()) {
+            throw Problem.Failure.badRequest("max_tokens must be in [1, " + limits.maxTokens() + "], was " + maxTokens
+                    + " (laai.edge.max-tokens)");
+        }
+        List<String> stop = new ArrayList<>();
+        JsonNode s = body.get("stop");
+        if (s != null && s.isTextual()) {
+            stop.add(s.asText());
+        } else if (s != null && s.isArray()) {
+            s.forEach(x -> stop.add(x.asText()));
+        }
+        Map<Intervention, Double> weighted = new LinkedHashMap<>();
+        List<GenerateResponse.Applied> applied = new ArrayList<>();
+        if (!model.equals("base")) {
+            for (String task : model.split("\\+")) {
+                Intervention iv = registry.get(task).orElseThrow(() -> Problem.Failure.notFound(
+                        "model '" + task + "' is neither 'base' nor a task with an intervention"));
+                weighted.put(iv, 1.0);
+                applied.add(new GenerateResponse.Applied(task, iv.version(), 1.0));
+            }
+        }
+        SamplingParams params = new SamplingParams(maxTokens, body.path("temperature").asDouble(1.0),
+                body.path("top_p").asDouble(1.0), body.path("seed").asLong(0), stop, false);
+        Steering steering = weighted.isEmpty() ? Steering.NONE : Composition.of(weighted);
+        Generator.Request request = new Generator.Request(prompt, params, steering);
+        String id = "cmpl-" + UUID.randomUUID();
+        long created = System.currentTimeMillis() / 1000;
+        if (body.path("stream").asBoolean(false)) {
+            BlockingQueue<String> events = new LinkedBlockingQueue<>();
+            generation.submit(request, delta -> events.add(chunk(id, created, model, delta, null, null, null)))
+                    .whenComplete((r, e) -> {
+                        if (e == null) {
+                            events.add(chunk(id, created, model, "", r.finishReason(), applied, r));
+                        } else {
+                            events.add(JSON.createObjectNode().put("error", String.valueOf(e.getMessage())).toString());
+                        }
+                        events.add("[DONE]");
+                    });
+            StreamingOutput sse = out -> {
+                for (String e = take(events); ; e = take(events)) {
+                    out.write(("data: " + e + "\n\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    if (e.equals("[DONE]")) {
+                        return;
+                    }
+                }
+            };
+            return Response.ok(sse, MediaType.SERVER_SENT_EVENTS).header("Cache-Control", "no-cache").build();
+        }
+        try {
+            Generator.Result r = generation.submit(request).join();
+            return Response.ok(chunk(id, created, model, r.text(), r.finishReason(), applied, r), MediaType.APPLICATION_JSON)
+                    .build();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
+    }
+
+    private static String take(BlockingQueue<String> events) throws IOException {
+        try {
+            return events.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while streaming", e);
+        }
+    }
+
+    private static String chunk(String id, long created, String model, String text, String finish,
+            List<GenerateResponse.Applied> applied, Generator.Result usage) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("id", id);
+        n.put("object", "text_completion");
+        n.put("created", created);
+        n.put("model", model);
+        ObjectNode choice = n.putArray("choices").addObject();
+        choice.put("text", text);
+        choice.put("index", 0);
+        choice.putNull("logprobs");
+        if (finish == null) {
+            choice.putNull("finish_reason");
+        } else {
+            choice.put("finish_reason", finish);
+        }
+        if (applied != null) {
+            n.set("interventions", JSON.valueToTree(applied));
+        }
+        if (usage != null) {
+            n.putObject("usage").put("prompt_tokens", usage.promptTokens()).put("completion_tokens", usage.completionTokens())
+                    .put("total_tokens", usage.promptTokens() + usage.completionTokens());
+        }
+        return n.toString();
+    }
+}
