@@ -1,9 +1,7 @@
 package io.laai.edge;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,11 +25,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.laai.LaaiConfig;
-import io.laai.intervention.Composition;
-import io.laai.intervention.Intervention;
 import io.laai.model.Generator;
 import io.laai.model.SamplingParams;
-import io.laai.model.Steering;
 import io.smallrye.common.annotation.Blocking;
 
 /**
@@ -66,20 +61,9 @@ public class CompletionsResource {
         if (model.isEmpty()) {
             throw Problem.Failure.badRequest("model is required: a task id, tasks joined with '+', or 'base'");
         }
-        if (!body.path("prompt").isTextual()) {
-            throw Problem.Failure.badRequest("prompt must be a string");
-        }
-        String prompt = body.get("prompt").asText();
         LaaiConfig.Edge limits = config.edge();
-        if (prompt.length() > limits.maxPromptChars()) {
-            throw Problem.Failure.badRequest("prompt has " + prompt.length() + " characters; the limit is "
-                    + limits.maxPromptChars() + " (laai.edge.max-prompt-chars)");
-        }
-        int maxTokens = body.path("max_tokens").asInt(16);
-        if (maxTokens < 1 || maxTokens > limits.maxTokens()) {
-            throw Problem.Failure.badRequest("max_tokens must be in [1, " + limits.maxTokens() + "], was " + maxTokens
-                    + " (laai.edge.max-tokens)");
-        }
+        String prompt = RequestChecks.prompt(body.path("prompt").isTextual() ? body.get("prompt").asText() : null, limits);
+        int maxTokens = RequestChecks.maxTokens(body.path("max_tokens").asInt(16), limits);
         List<String> stop = new ArrayList<>();
         JsonNode s = body.get("stop");
         if (s != null && s.isTextual()) {
@@ -87,20 +71,16 @@ public class CompletionsResource {
         } else if (s != null && s.isArray()) {
             s.forEach(x -> stop.add(x.asText()));
         }
-        Map<Intervention, Double> weighted = new LinkedHashMap<>();
-        List<GenerateResponse.Applied> applied = new ArrayList<>();
+        RequestChecks.Snapshot snapshot = new RequestChecks.Snapshot(registry, limits);
         if (!model.equals("base")) {
             for (String task : model.split("\\+")) {
-                Intervention iv = registry.get(task).orElseThrow(() -> Problem.Failure.notFound(
-                        "model '" + task + "' is neither 'base' nor a task with an intervention"));
-                weighted.put(iv, 1.0);
-                applied.add(new GenerateResponse.Applied(task, iv.version(), 1.0));
+                snapshot.add(task, 1.0);
             }
         }
+        List<GenerateResponse.Applied> applied = snapshot.applied();
         SamplingParams params = new SamplingParams(maxTokens, body.path("temperature").asDouble(1.0),
                 body.path("top_p").asDouble(1.0), body.path("seed").asLong(0), stop, false);
-        Steering steering = weighted.isEmpty() ? Steering.NONE : Composition.of(weighted);
-        Generator.Request request = new Generator.Request(prompt, params, steering);
+        Generator.Request request = new Generator.Request(prompt, params, snapshot.steering());
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         if (body.path("stream").asBoolean(false)) {

@@ -38,7 +38,6 @@ public final class InterventionRegistry implements AutoCloseable {
     private final LanguageModel model;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Map<String, Intervention> current = new ConcurrentHashMap<>();
-    private final AtomicLong applied = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
     private final Thread thread;
     private volatile boolean caughtUp;
@@ -82,10 +81,6 @@ public final class InterventionRegistry implements AutoCloseable {
     /** The reason the reader stopped, if it did. */
     public Optional<Throwable> failure() {
         return Optional.ofNullable(failure);
-    }
-
-    public long appliedCount() {
-        return applied.get();
     }
 
     public long rejectedCount() {
@@ -138,7 +133,6 @@ public final class InterventionRegistry implements AutoCloseable {
             if (current.remove(task) != null) {
                 LOG.infof("Task %s deleted (tombstone at %s)", task, where);
             }
-            applied.incrementAndGet();
             return;
         }
         Intervention iv;
@@ -158,7 +152,6 @@ public final class InterventionRegistry implements AutoCloseable {
             return; // a replay or an older version: the newer one stays
         }
         current.put(task, iv);
-        applied.incrementAndGet();
         LOG.debugf("Task %s now at version %d", task, iv.version());
     }
 

@@ -31,9 +31,7 @@ public final class GgufModelLoader {
         Map<String, HostTensor> weights = config.family() == ModelConfig.Family.GPT2
                 ? gpt2Weights(gguf, config) : llamaWeights(gguf, config, !arch.equals("qwen2"));
         String tokenizerJson = GgufTokenizer.toTokenizerJson(gguf);
-        String name = gguf.string("general.name");
-        return new LoadedModel(path.getFileName().toString(), config, weights, tokenizerJson,
-                GenerationDefaults.NONE, name == null ? arch : name);
+        return new LoadedModel(path.getFileName().toString(), config, weights, tokenizerJson, GenerationDefaults.NONE);
     }
 
     private static ModelConfig llamaConfig(GgufFile g, String arch) {

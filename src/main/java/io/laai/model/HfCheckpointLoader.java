@@ -43,8 +43,7 @@ public final class HfCheckpointLoader {
             throw new ModelFormatException(tokenizer, "cannot read: " + e.getMessage());
         }
         Map<String, HostTensor> weights = weights(dir, config);
-        return new LoadedModel(dir.getFileName().toString(), config, weights, tokenizerJson, generation(dir),
-                cfg.path("_name_or_path").asText(dir.getFileName().toString()));
+        return new LoadedModel(dir.getFileName().toString(), config, weights, tokenizerJson, generation(dir));
     }
 
     private static ModelConfig llama(JsonNode c, String type, Path dir) {

@@ -45,6 +45,7 @@ public final class HubClient {
     private final String token;
     private final PrintStream progress;
     private final HttpClient http;
+    private final HttpClient noRedirects; // the hub's own answer carries the blob's ETag
 
     public HubClient(URI endpoint, Path cacheRoot, String token, PrintStream progress) {
         this.endpoint = endpoint;
@@ -53,6 +54,8 @@ public final class HubClient {
         this.progress = progress;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15))
                 .followRedirects(HttpClient.Redirect.NORMAL).build();
+        this.noRedirects = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15))
+                .followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
     /** HF_ENDPOINT, HF_HUB_CACHE / HF_HOME and HF_TOKEN, as the Hugging Face tools read them. */
@@ -155,9 +158,7 @@ public final class HubClient {
         }
         String url = endpoint + "/" + repo + "/resolve/" + commit + "/" + file;
         // The ETag names the blob; it is on the hub's own answer, before any redirect to storage.
-        HttpResponse<Void> head = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15))
-                .followRedirects(HttpClient.Redirect.NEVER).build()
-                .send(request(url).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse<Void> head = noRedirects.send(request(url).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
                         HttpResponse.BodyHandlers.discarding());
         if (head.statusCode() >= 400) {
             throw new IOException("HEAD " + url + " answered " + head.statusCode());

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
@@ -19,6 +18,9 @@ import ai.djl.nn.Activation;
  * every temporary is created inside the caller's NDScope.
  */
 public final class Transformer implements AutoCloseable {
+
+    /** Additive attention mask value: finite, so a fully masked padding row stays finite. */
+    public static final float MASKED = -1e9f;
 
     private final ModelConfig c;
     private final NDManager manager;
@@ -242,13 +244,6 @@ public final class Transformer implements AutoCloseable {
 
     private static NDArray embedding(NDArray ids, NDArray table) {
         return ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
-    }
-
-    /** Additive attention mask values: finite, so a fully masked padding row stays finite. */
-    public static final float MASKED = -1e9f;
-
-    public DataType dtype() {
-        return DataType.FLOAT32;
     }
 
     @Override

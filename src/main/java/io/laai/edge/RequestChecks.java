@@ -1,0 +1,73 @@
+package io.laai.edge;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.laai.LaaiConfig;
+import io.laai.intervention.Composition;
+import io.laai.intervention.Intervention;
+import io.laai.model.Steering;
+
+/** The checks and the intervention snapshot every generating endpoint shares. */
+final class RequestChecks {
+
+    private RequestChecks() {
+    }
+
+    static String prompt(String prompt, LaaiConfig.Edge limits) {
+        if (prompt == null) {
+            throw Problem.Failure.badRequest("prompt is required and must be a string");
+        }
+        if (prompt.length() > limits.maxPromptChars()) {
+            throw Problem.Failure.badRequest("prompt has " + prompt.length() + " characters; the limit is "
+                    + limits.maxPromptChars() + " (laai.edge.max-prompt-chars)");
+        }
+        return prompt;
+    }
+
+    static int maxTokens(int requested, LaaiConfig.Edge limits) {
+        if (requested < 1 || requested > limits.maxTokens()) {
+            throw Problem.Failure.badRequest("max_tokens must be in [1, " + limits.maxTokens() + "], was " + requested
+                    + " (laai.edge.max-tokens)");
+        }
+        return requested;
+    }
+
+    /** The interventions a request applies, taken once when it starts: later versions never change them. */
+    static final class Snapshot {
+        private final RegistryService registry;
+        private final double maxScale;
+        private final Map<Intervention, Double> weighted = new LinkedHashMap<>();
+        private final List<GenerateResponse.Applied> applied = new ArrayList<>();
+
+        Snapshot(RegistryService registry, LaaiConfig.Edge limits) {
+            this.registry = registry;
+            this.maxScale = limits.maxScale();
+        }
+
+        Snapshot add(String task, double scale) {
+            if (!Double.isFinite(scale) || Math.abs(scale) > maxScale) {
+                throw Problem.Failure.badRequest("scale " + scale + " for task '" + task + "' is outside [-" + maxScale
+                        + ", " + maxScale + "] (laai.edge.max-scale)");
+            }
+            Intervention iv = registry.get(task).orElseThrow(() -> Problem.Failure.notFound(
+                    "no intervention for task '" + task + "'"));
+            if (weighted.containsKey(iv)) {
+                throw Problem.Failure.badRequest("task '" + task + "' is named twice");
+            }
+            weighted.put(iv, scale);
+            applied.add(new GenerateResponse.Applied(task, iv.version(), scale));
+            return this;
+        }
+
+        Steering steering() {
+            return weighted.isEmpty() ? Steering.NONE : Composition.of(weighted);
+        }
+
+        List<GenerateResponse.Applied> applied() {
+            return applied;
+        }
+    }
+}
