@@ -27,8 +27,20 @@ import picocli.CommandLine.Option;
         description = "Measure generation throughput (tokens/s), training time (with --demos) and peak RSS; medians of repeats.")
 public class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true)
+    @Option(names = "--model", description = "measure the runtime in this process (GGUF file, checkpoint or hf: id)")
     String model;
+
+    @Option(names = "--url", description = "measure a running service's POST /v1/generate instead, e.g. http://localhost:8080")
+    String url;
+
+    @Option(names = "--clients", split = ",", defaultValue = "1,8,32", description = "with --url: concurrent clients")
+    List<Integer> clients;
+
+    @Option(names = "--task", description = "with --url: also measure with this task's intervention applied")
+    String task;
+
+    @Option(names = "--api-key", description = "with --url: bearer key, where the service requires one")
+    String apiKey;
 
     @Option(names = "--tokens", defaultValue = "128", description = "tokens generated per prompt")
     int tokens;
@@ -46,7 +58,13 @@ public class BenchCommand implements Callable<Integer> {
     Path demos;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        if (url != null) {
+            return new HttpLoad(url, apiKey, tokens, repeats).run(clients, task);
+        }
+        if (model == null) {
+            throw new CliException("bench needs --model (the runtime in this process) or --url (a running service)");
+        }
         try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device))) {
             Generator generator = new Generator(lm);
             SamplingParams params = SamplingParams.greedy(tokens).withIgnoreEos(true);

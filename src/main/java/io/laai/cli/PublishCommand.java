@@ -1,0 +1,55 @@
+package io.laai.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import io.laai.intervention.Artifacts;
+import io.laai.intervention.Intervention;
+import io.laai.kafka.Topics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Publishes an artifact trained offline to laai.interventions, where every edge picks it up. */
+@Command(name = "publish", mixinStandardHelpOptions = true,
+        description = "Publish an intervention artifact to laai.interventions (key = its task).")
+public class PublishCommand implements Callable<Integer> {
+
+    @Option(names = "--intervention", required = true)
+    Path intervention;
+
+    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092")
+    String bootstrapServers;
+
+    @Override
+    public Integer call() throws Exception {
+        Intervention iv = Artifacts.read(intervention);
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.INTERVENTIONS, iv.task(), Artifacts.encode(iv));
+        record.headers().add("laai-version", Long.toString(iv.version()).getBytes(StandardCharsets.UTF_8));
+        record.headers().add("laai-model-fingerprint", iv.modelFingerprint().getBytes(StandardCharsets.UTF_8));
+        record.headers().add("content-type", Artifacts.CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
+        Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+            RecordMetadata m;
+            try {
+                m = producer.send(record).get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new CliException("Kafka at " + bootstrapServers + " did not take the artifact: "
+                        + (e.getCause() == null ? e : e.getCause()).getMessage());
+            }
+            System.out.printf("published %s v%d to %s-%d@%d%n", iv.task(), iv.version(), m.topic(), m.partition(), m.offset());
+        }
+        return 0;
+    }
+}
