@@ -22,6 +22,8 @@ public class ApiKeyFilter {
     @Inject
     LaaiConfig config;
 
+    private volatile Set<String> keys;
+
     void warnIfOpen(@jakarta.enterprise.event.Observes StartupEvent event) {
         if (keys().isEmpty()) {
             LOG.warn("laai.edge.api-keys is not set: the /v1 API is open to anyone who can reach it");
@@ -43,7 +45,13 @@ public class ApiKeyFilter {
         return null;
     }
 
+    /** Configuration is fixed at run time, so the set is built once rather than on every request. */
     private Set<String> keys() {
-        return Set.copyOf(config.edge().apiKeys().orElse(List.of()).stream().filter(k -> !k.isBlank()).toList());
+        Set<String> k = keys;
+        if (k == null) {
+            k = Set.copyOf(config.edge().apiKeys().orElse(List.of()).stream().filter(x -> !x.isBlank()).toList());
+            keys = k;
+        }
+        return k;
     }
 }

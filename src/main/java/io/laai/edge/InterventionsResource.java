@@ -68,9 +68,7 @@ public class InterventionsResource {
     @Operation(summary = "The task's artifact (safetensors)")
     public Response artifact(@PathParam("task") String task) {
         Intervention iv = find(task);
-        return Response.ok(Artifacts.encode(iv), Artifacts.CONTENT_TYPE).header("laai-version", iv.version())
-                .header("Content-Disposition", "attachment; filename=\"" + task + "-v" + iv.version() + ".safetensors\"")
-                .build();
+        return download(iv, Artifacts.encode(iv), Artifacts.CONTENT_TYPE, "safetensors");
     }
 
     @GET
@@ -85,8 +83,12 @@ public class InterventionsResource {
         } catch (IllegalArgumentException e) {
             throw new Problem.Failure(409, "Conflict", e.getMessage());
         }
-        return Response.ok(gguf, MediaType.APPLICATION_OCTET_STREAM).header("laai-version", iv.version())
-                .header("Content-Disposition", "attachment; filename=\"" + task + "-v" + iv.version() + ".gguf\"").build();
+        return download(iv, gguf, MediaType.APPLICATION_OCTET_STREAM, "gguf");
+    }
+
+    private static Response download(Intervention iv, byte[] bytes, String type, String extension) {
+        return Response.ok(bytes, type).header("laai-version", iv.version()).header("Content-Disposition",
+                "attachment; filename=\"" + iv.task() + "-v" + iv.version() + "." + extension + "\"").build();
     }
 
     @DELETE

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -22,7 +21,7 @@ public final class ControlVectors {
     }
 
     public static void write(Intervention iv, Path file) throws IOException {
-        Files.write(file, encode(iv));
+        io.laai.model.Safetensors.writeAtomically(file, encode(iv));
     }
 
     /** The control vector's bytes; refuses, with the reason, what would not export exactly. */

@@ -71,7 +71,8 @@ public final class Generator {
                 }
             }
             float[] bias = attentionBias(valid, t0, 0, t0);
-            int[] next = step(req, cache, deltas, ids, pos, bias, mask, b, t0, rows);
+            boolean greedy = requests.stream().allMatch(r -> r.params().isGreedy());
+            int[] next = step(req, cache, deltas, ids, pos, bias, mask, b, t0, rows, greedy);
             for (int k = 0; ; k++) {
                 boolean active = false;
                 for (int i = 0; i < b; i++) {
@@ -91,7 +92,7 @@ public final class Generator {
                     valid[i][t0 + k] = true;
                 }
                 bias = attentionBias(valid, 1, t0 + k, t0 + k + 1);
-                next = step(req, cache, deltas, stepIds, stepPos, bias, null, b, 1, rows);
+                next = step(req, cache, deltas, stepIds, stepPos, bias, null, b, 1, rows, greedy);
             }
         }
         List<Result> results = new ArrayList<>(b);
@@ -109,14 +110,13 @@ public final class Generator {
 
     /** One forward pass; returns each row's next token. */
     private int[] step(NDManager req, KvCache cache, RowDeltas deltas, long[] ids, long[] pos, float[] bias,
-            float[] mask, int b, int t, Row[] rows) {
+            float[] mask, int b, int t, Row[] rows, boolean greedy) {
         try (NDScope scope = new NDScope()) {
             NDArray idArray = req.create(ids, new Shape(b, t));
             NDArray posArray = req.create(pos, new Shape(b, t));
             NDArray biasArray = req.create(bias, new Shape(b, 1, t, cache.length() + t));
             Hooks hooks = deltas.hooks(mask == null ? null : req.create(mask, new Shape(b, t, 1)));
             NDArray logits = model.transformer().forward(idArray, posArray, biasArray, cache, hooks, true); // (B, 1, V)
-            boolean greedy = Arrays.stream(rows).allMatch(r -> r.request.params().isGreedy());
             if (greedy) {
                 long[] best = logits.argMax(-1).toLongArray();
                 return Arrays.stream(best).mapToInt(v -> (int) v).toArray();
