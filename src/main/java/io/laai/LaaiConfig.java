@@ -25,6 +25,48 @@ public interface LaaiConfig {
 
     Edge edge();
 
+    Trainer trainer();
+
+    /**
+     * Defaults of the method's hyperparameters under their DESIGN.md names (laai.train.steps,
+     * laai.train.lambda2, ...); a batch's "config" overrides them.
+     */
+    java.util.Map<String, String> train();
+
+    interface Trainer {
+        /** Consumer group of the trainers; instances in one group share the tasks. */
+        @WithDefault("laai-trainer")
+        String groupId();
+
+        /** Most recent demonstrations a task trains on. */
+        @WithDefault("64")
+        int window();
+
+        /** Most demonstrations in one batch. */
+        @WithDefault("256")
+        int maxDemonstrations();
+
+        /** Longest prompt or completion in a batch, in characters. */
+        @WithDefault("4000")
+        int maxFieldChars();
+
+        /** Largest batch record, in bytes. */
+        @WithDefault("1000000")
+        int maxBatchBytes();
+
+        /** Publish only candidates that beat the base model and the previous version on held-out demonstrations. */
+        @WithDefault("true")
+        boolean gate();
+
+        /** A progress event every this many optimisation steps. */
+        @WithDefault("25")
+        int progressEvery();
+
+        /** Batches received but not yet accounted for, beyond which the consumer pauses. */
+        @WithDefault("2000")
+        int maxInFlight();
+    }
+
     interface Edge {
         /** Longest prompt accepted, in characters. */
         @WithDefault("8000")

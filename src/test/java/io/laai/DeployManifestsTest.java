@@ -82,7 +82,7 @@ class DeployManifestsTest {
     }
 
     private void checkCommon(List<JsonNode> docs) {
-        // Topics: exactly DESIGN.md's, interventions compacted, demonstrations bounding trainer parallelism.
+        // Topics: exactly the application's, interventions and trainer-state compacted, demonstrations bounding trainer parallelism.
         Map<String, JsonNode> topics = new LinkedHashMap<>();
         for (JsonNode d : docs) {
             if (d.path("kind").asText().equals("KafkaTopic")) {
@@ -91,9 +91,9 @@ class DeployManifestsTest {
                 assertEquals("laai-kafka", d.path("metadata").path("labels").path("strimzi.io/cluster").asText(), name);
             }
         }
-        assertEquals(Set.of(Topics.DEMONSTRATIONS, Topics.INTERVENTIONS, Topics.TRAINING_EVENTS, Topics.DEMONSTRATIONS_DLQ),
-                topics.keySet());
+        assertEquals(Set.copyOf(Topics.ALL), topics.keySet());
         assertEquals("compact", topics.get(Topics.INTERVENTIONS).path("config").path("cleanup.policy").asText());
+        assertEquals("compact", topics.get(Topics.TRAINER_STATE).path("config").path("cleanup.policy").asText());
         assertFalse(topics.get(Topics.DEMONSTRATIONS).path("config").has("cleanup.policy"), "demonstrations retained by time");
         JsonNode kafka = find(docs, "Kafka", "laai-kafka");
         assertEquals("enabled", kafka.path("metadata").path("annotations").path("strimzi.io/kraft").asText());

@@ -34,9 +34,7 @@ public class PublishCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Intervention iv = Artifacts.read(intervention);
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.INTERVENTIONS, iv.task(), Artifacts.encode(iv));
-        record.headers().add("laai-version", Long.toString(iv.version()).getBytes(StandardCharsets.UTF_8));
-        record.headers().add("laai-model-fingerprint", iv.modelFingerprint().getBytes(StandardCharsets.UTF_8));
-        record.headers().add("content-type", Artifacts.CONTENT_TYPE.getBytes(StandardCharsets.UTF_8));
+        Artifacts.headers(iv).forEach((k, v) -> record.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
         Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");

@@ -20,6 +20,7 @@ import io.laai.ModelService;
 import io.laai.kafka.KafkaPublisher;
 import io.laai.kafka.Topics;
 import io.laai.stream.DemonstrationBatch;
+import io.laai.stream.TrainerService;
 import io.smallrye.common.annotation.Blocking;
 
 /** HTTP ingest: a demonstration batch for a task, validated and produced to laai.demonstrations. */
@@ -41,12 +42,18 @@ public class DemonstrationsResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Produce a demonstration batch for the task to laai.demonstrations; 202 with where it landed")
     public Response ingest(@PathParam("task") String task, JsonNode body) {
-        DemonstrationBatch batch = DemonstrationBatch.parse(body, task, config.edge().maxPromptChars());
+        DemonstrationBatch.Limits limits = TrainerService.limits(config.trainer());
+        DemonstrationBatch batch = DemonstrationBatch.parse(body, task, limits);
         if (batch.modelFingerprint() != null && !batch.modelFingerprint().equals(models.model().fingerprint())) {
             throw new Problem.Failure(409, "Conflict", "model_fingerprint " + batch.modelFingerprint()
                     + " is not the served model's " + models.model().fingerprint());
         }
-        KafkaPublisher.Placement at = publisher.send(Topics.DEMONSTRATIONS, batch.task(), batch.toJson(),
+        byte[] value = batch.toJson();
+        if (value.length > limits.maxBytes()) {
+            throw new Problem.Failure(413, "Content Too Large", "the batch is " + value.length
+                    + " bytes as JSON; laai.trainer.max-batch-bytes is " + limits.maxBytes());
+        }
+        KafkaPublisher.Placement at = publisher.send(Topics.DEMONSTRATIONS, batch.task(), value,
                 Map.of("content-type", MediaType.APPLICATION_JSON));
         return Response.accepted(at).build();
     }

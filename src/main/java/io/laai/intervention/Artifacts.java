@@ -26,6 +26,12 @@ public final class Artifacts {
     private Artifacts() {
     }
 
+    /** The record headers DESIGN.md gives an artifact on laai.interventions. */
+    public static java.util.Map<String, String> headers(Intervention iv) {
+        return java.util.Map.of("laai-version", Long.toString(iv.version()), "laai-model-fingerprint", iv.modelFingerprint(),
+                "content-type", CONTENT_TYPE);
+    }
+
     public static byte[] encode(Intervention iv) {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         iv.deltas().forEach((layer, v) -> {

@@ -41,6 +41,13 @@ public record Intervention(
         }
     }
 
+    /** The same intervention with more metadata (later values win). */
+    public Intervention withMetadata(Map<String, String> more) {
+        Map<String, String> m = new LinkedHashMap<>(metadata);
+        m.putAll(more);
+        return new Intervention(task, version, site, positions, deltas, modelFingerprint, hiddenSize, numHeads, headDim, m);
+    }
+
     public static int width(Site site, int hiddenSize, int numHeads, int headDim) {
         return site == Site.ATTN_HEADS ? numHeads * headDim : hiddenSize;
     }

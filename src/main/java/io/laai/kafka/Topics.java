@@ -19,18 +19,33 @@ public final class Topics {
     public static final String INTERVENTIONS = "laai.interventions";
     public static final String TRAINING_EVENTS = "laai.training-events";
     public static final String DEMONSTRATIONS_DLQ = "laai.demonstrations.dlq";
+    /** The trainer's per-task state (window, version, last batch), from which a restarted trainer continues. */
+    public static final String TRAINER_STATE = "laai.trainer-state";
+
+    /** A task's window can approach a megabyte (laai.trainer.window x max-field-chars); its state record must fit. */
+    public static final int MAX_STATE_BYTES = 4 * 1024 * 1024;
+
+    /** Every topic LAAI uses. */
+    public static final List<String> ALL = List.of(DEMONSTRATIONS, INTERVENTIONS, TRAINING_EVENTS, DEMONSTRATIONS_DLQ,
+            TRAINER_STATE);
 
     private Topics() {
     }
 
-    /** The topic definitions; interventions is compacted because it holds each task's latest artifact. */
+    /**
+     * The topic definitions; interventions and trainer-state are compacted because each holds the
+     * newest record per task.
+     */
     public static List<NewTopic> definitions(int partitions, int interventionsPartitions, Optional<Short> replication) {
         return List.of(
                 new NewTopic(DEMONSTRATIONS, Optional.of(partitions), replication),
                 new NewTopic(INTERVENTIONS, Optional.of(interventionsPartitions), replication)
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
                 new NewTopic(TRAINING_EVENTS, Optional.of(partitions), replication),
-                new NewTopic(DEMONSTRATIONS_DLQ, Optional.of(partitions), replication));
+                new NewTopic(DEMONSTRATIONS_DLQ, Optional.of(partitions), replication),
+                new NewTopic(TRAINER_STATE, Optional.of(interventionsPartitions), replication)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(MAX_STATE_BYTES))));
     }
 
     /** Creates the missing topics; existing ones keep their settings. Returns the names it created. */

@@ -1,5 +1,6 @@
 package io.laai.stream;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,57 +16,138 @@ import io.laai.train.TrainConfig;
 
 /**
  * A demonstration batch as DESIGN.md defines it (the value on laai.demonstrations), validated by
- * the same code wherever it enters: task id, demonstrations, mode, fingerprint, config overrides.
+ * the same code wherever it enters (HTTP ingest, the trainer's consumer): task id, demonstrations,
+ * mode, fingerprint, config overrides, and the configured size limits.
  */
 public record DemonstrationBatch(String task, List<Demonstration> demonstrations, String mode, String modelFingerprint,
         Map<String, String> config) {
 
-    public static final int MAX_DEMONSTRATIONS = 1000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Size limits a batch must respect (laai.trainer.max-*). */
+    public record Limits(int maxDemonstrations, int maxFieldChars, int maxBytes) {
+        public static final Limits DEFAULTS = new Limits(256, 4000, 1_000_000);
+
+        public Limits {
+            if (maxDemonstrations < 1 || maxFieldChars < 1 || maxBytes < 1) {
+                throw new IllegalArgumentException("batch limits must be positive: " + maxDemonstrations + ", "
+                        + maxFieldChars + ", " + maxBytes);
+            }
+        }
+    }
+
+    /**
+     * Why a batch was refused: {@code code} is a stable, machine-readable name (the DLQ's laai-error
+     * header), the message a sentence for people (laai-error-detail).
+     */
+    public static final class Invalid extends IllegalArgumentException {
+        public static final String INVALID_JSON = "invalid-json";
+        public static final String INVALID_BATCH = "invalid-batch";
+        public static final String OVERSIZE = "oversize";
+        public static final String KEY_MISMATCH = "key-mismatch";
+        public static final String FINGERPRINT_MISMATCH = "fingerprint-mismatch";
+        public static final String UNTRAINABLE = "untrainable";
+
+        private final String code;
+
+        public Invalid(String code, String detail) {
+            super(detail);
+            this.code = code;
+        }
+
+        public String code() {
+            return code;
+        }
+    }
+
+    /** Parses a record value; the record key must name the batch's task (a missing "task" takes the key). */
+    public static DemonstrationBatch parse(String key, byte[] value, Limits limits) {
+        if (value == null) {
+            throw new Invalid(Invalid.INVALID_BATCH, "the record has no value");
+        }
+        if (value.length > limits.maxBytes()) {
+            throw new Invalid(Invalid.OVERSIZE, "the batch is " + value.length + " bytes; the limit is " + limits.maxBytes());
+        }
+        if (key == null) {
+            throw new Invalid(Invalid.KEY_MISMATCH, "the record has no key; the key must be the task id");
+        }
+        JsonNode node;
+        try {
+            node = JSON.readTree(value);
+        } catch (IOException e) {
+            throw new Invalid(Invalid.INVALID_JSON, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (node != null && node.hasNonNull("task") && !node.get("task").asText().equals(key)) {
+            throw new Invalid(Invalid.KEY_MISMATCH, "task '" + node.get("task").asText() + "' differs from the record key '"
+                    + key + "'");
+        }
+        return parse(node, key, limits);
+    }
+
     /** Parses and validates; every problem names the field. pathTask, when given, must agree with "task". */
-    public static DemonstrationBatch parse(JsonNode node, String pathTask, int maxFieldChars) {
+    public static DemonstrationBatch parse(JsonNode node, String pathTask, Limits limits) {
         if (node == null || !node.isObject()) {
-            throw new IllegalArgumentException("a demonstration batch must be a JSON object");
+            throw new Invalid(Invalid.INVALID_BATCH, "a demonstration batch must be a JSON object");
         }
         String task = node.hasNonNull("task") ? node.get("task").asText() : pathTask;
         if (pathTask != null && !pathTask.equals(task)) {
-            throw new IllegalArgumentException("task '" + task + "' in the body differs from '" + pathTask + "' in the path");
+            throw new Invalid(Invalid.KEY_MISMATCH, "task '" + task + "' in the body differs from '" + pathTask + "' in the path");
         }
         if (task == null || !TaskFile.TASK_ID.matcher(task).matches()) {
-            throw new IllegalArgumentException("task '" + task + "' must be 1-128 letters, digits, '.', '_' or '-'");
+            throw new Invalid(Invalid.INVALID_BATCH, "task '" + task + "' must be 1-128 letters, digits, '.', '_' or '-'");
         }
         JsonNode demos = node.get("demonstrations");
         if (demos == null || !demos.isArray() || demos.isEmpty()) {
-            throw new IllegalArgumentException("demonstrations must be a non-empty array of {prompt, completion}");
+            throw new Invalid(Invalid.INVALID_BATCH, "demonstrations must be a non-empty array of {prompt, completion}");
         }
-        if (demos.size() > MAX_DEMONSTRATIONS) {
-            throw new IllegalArgumentException("demonstrations has " + demos.size() + " entries; the limit is "
-                    + MAX_DEMONSTRATIONS);
+        if (demos.size() > limits.maxDemonstrations()) {
+            throw new Invalid(Invalid.OVERSIZE, "demonstrations has " + demos.size() + " entries; the limit is "
+                    + limits.maxDemonstrations());
         }
-        List<Demonstration> list = TaskFile.demos(demos, "demonstrations");
+        List<Demonstration> list;
+        try {
+            list = TaskFile.demos(demos, "demonstrations");
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(Invalid.INVALID_BATCH, e.getMessage());
+        }
         for (int i = 0; i < list.size(); i++) {
             Demonstration d = list.get(i);
-            if (d.prompt().length() > maxFieldChars || d.completion().length() > maxFieldChars) {
-                throw new IllegalArgumentException("demonstrations[" + i + "] has a field over " + maxFieldChars
+            if (d.prompt().length() > limits.maxFieldChars() || d.completion().length() > limits.maxFieldChars()) {
+                throw new Invalid(Invalid.OVERSIZE, "demonstrations[" + i + "] has a field over " + limits.maxFieldChars()
                         + " characters");
             }
         }
         String mode = node.path("mode").asText("append");
         if (!mode.equals("append") && !mode.equals("replace")) {
-            throw new IllegalArgumentException("mode '" + mode + "' is not append or replace");
+            throw new Invalid(Invalid.INVALID_BATCH, "mode '" + mode + "' is not append or replace");
         }
         Map<String, String> config = new LinkedHashMap<>();
         JsonNode cfg = node.get("config");
         if (cfg != null && !cfg.isNull()) {
             if (!cfg.isObject()) {
-                throw new IllegalArgumentException("config must be an object of training settings");
+                throw new Invalid(Invalid.INVALID_BATCH, "config must be an object of training settings");
             }
             cfg.fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
-            TrainConfig.DEFAULTS.with(config); // refuses unknown or malformed settings now, not at training time
+            try {
+                TrainConfig.DEFAULTS.with(config); // refuses unknown or malformed settings now, not at training time
+            } catch (IllegalArgumentException e) {
+                throw new Invalid(Invalid.INVALID_BATCH, "config: " + e.getMessage());
+            }
         }
         String fingerprint = node.hasNonNull("model_fingerprint") ? node.get("model_fingerprint").asText() : null;
         return new DemonstrationBatch(task, list, mode, fingerprint, config);
+    }
+
+    /** Refuses a batch meant for another model. */
+    public void requireFingerprint(String modelFingerprint) {
+        if (this.modelFingerprint != null && !this.modelFingerprint.equals(modelFingerprint)) {
+            throw new Invalid(Invalid.FINGERPRINT_MISMATCH, "model_fingerprint " + this.modelFingerprint
+                    + " is not this trainer's model " + modelFingerprint);
+        }
+    }
+
+    public boolean replaces() {
+        return mode.equals("replace");
     }
 
     /** The JSON value produced to laai.demonstrations. */

@@ -60,6 +60,9 @@ final class DeltaFit {
             Inputs in = Inputs.of(manager, batch, cfg.positions());
             float[][] grads = new float[params.length][];
             for (step = 1; step <= cfg.steps(); step++) {
+                if (progress != null && progress.cancelled()) {
+                    throw new TrainingProgress.Cancelled();
+                }
                 double ce = crossEntropyAndGradient(lm, manager, in, layers, params, grads, width, cfg.site(), collector);
                 double objective = ce + penalty(params, cfg, groupSize);
                 if (!Double.isFinite(objective)) {

@@ -27,35 +27,46 @@ public final class Trainer {
         this.lm = lm;
     }
 
+    /**
+     * Trains version {@code version} of a task. {@code previous}, the task's current version if
+     * any, is the warm start (when its site and positions match) and is scored on the same held-out
+     * demonstrations as the candidate, for the publish gate.
+     */
     public TrainResult train(String task, long version, List<Demonstration> demos, TrainConfig cfg,
-            Intervention warmStart, TrainingProgress progress) {
+            Intervention previous, TrainingProgress progress) {
         long start = System.nanoTime();
         EncodedBatch all = EncodedBatch.of(lm, demos);
         ModelConfig c = lm.config();
+        Intervention warmStart = previous;
         if (warmStart != null && (warmStart.site() != cfg.site() || warmStart.positions() != cfg.positions())) {
             warmStart = null; // a different site or position rule starts afresh
         }
+        TrainingProgress quiet = progress == null ? null : progress.silent();
         List<Integer> layers = cfg.layerList(c.numHiddenLayers());
         List<Fold> folds = folds(demos, cfg);
         Score chosen = null;
         if (cfg.layers().equals("auto")) {
             for (int layer : layers) {
-                Score s = validate(folds, List.of(layer), cfg, warmStart);
+                Score s = validate(folds, List.of(layer), cfg, warmStart, quiet);
                 if (chosen == null || s.betterThan(chosen)) {
                     chosen = s;
                 }
             }
             layers = chosen.layers;
         } else if (!folds.isEmpty()) {
-            chosen = validate(folds, layers, cfg, warmStart);
+            chosen = validate(folds, layers, cfg, warmStart, quiet);
         }
         DeltaFit.Result fit = DeltaFit.fit(lm, all, layers, init(warmStart, layers), cfg, progress);
         double baseAccuracy = Double.NaN;
         double baseLoss = Double.NaN;
+        double previousAccuracy = Double.NaN;
         if (!folds.isEmpty()) {
             List<Demonstration> heldOut = folds.stream().flatMap(f -> f.test.stream()).toList();
             baseAccuracy = Evaluator.accuracy(lm, io.laai.model.Steering.NONE, heldOut);
             baseLoss = DeltaFit.crossEntropy(lm, EncodedBatch.of(lm, heldOut), layers, null, cfg.positions(), cfg.site());
+            if (previous != null) {
+                previousAccuracy = Evaluator.accuracy(lm, Composition.of(Map.of(previous, 1.0)), heldOut);
+            }
         }
         TreeMap<Integer, float[]> kept = new TreeMap<>();
         for (int i = 0; i < layers.size(); i++) {
@@ -73,11 +84,22 @@ public final class Trainer {
         meta.put("val_loss", chosen == null ? "NaN" : Double.toString(chosen.loss));
         meta.put("base_val_accuracy", Double.toString(baseAccuracy));
         meta.put("base_val_loss", Double.toString(baseLoss));
+        if (previous != null) {
+            meta.put("previous_version", Long.toString(previous.version()));
+            meta.put("previous_val_accuracy", Double.toString(previousAccuracy));
+        }
         Intervention iv = new Intervention(task, version, cfg.site(), cfg.positions(), kept, lm.fingerprint(),
                 c.hiddenSize(), c.numAttentionHeads(), c.headDim(), meta);
         return new TrainResult(iv, fit.crossEntropy(), fit.steps(), List.copyOf(layers),
                 chosen == null ? Double.NaN : chosen.accuracy, baseAccuracy,
-                chosen == null ? Double.NaN : chosen.loss, baseLoss, (System.nanoTime() - start) / 1_000_000);
+                chosen == null ? Double.NaN : chosen.loss, baseLoss, previousAccuracy, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** Refuses demonstrations the model cannot train on (too long for its context, no completion tokens). */
+    public static void requireTrainable(LanguageModel lm, List<Demonstration> demos) {
+        for (Demonstration d : demos) {
+            EncodedBatch.split(lm.tokenizer(), d, lm.config().maxPositionEmbeddings());
+        }
     }
 
     private record Fold(List<Demonstration> train, List<Demonstration> test) {
@@ -112,7 +134,8 @@ public final class Trainer {
         return folds;
     }
 
-    private Score validate(List<Fold> folds, List<Integer> layers, TrainConfig cfg, Intervention warmStart) {
+    private Score validate(List<Fold> folds, List<Integer> layers, TrainConfig cfg, Intervention warmStart,
+            TrainingProgress progress) {
         if (folds.isEmpty()) {
             return new Score(layers, Double.NaN, Double.NaN);
         }
@@ -120,7 +143,7 @@ public final class Trainer {
         int items = 0;
         double loss = 0;
         for (Fold f : folds) {
-            DeltaFit.Result r = DeltaFit.fit(lm, EncodedBatch.of(lm, f.train), layers, init(warmStart, layers), cfg, null);
+            DeltaFit.Result r = DeltaFit.fit(lm, EncodedBatch.of(lm, f.train), layers, init(warmStart, layers), cfg, progress);
             TreeMap<Integer, float[]> deltas = new TreeMap<>();
             for (int i = 0; i < layers.size(); i++) {
                 deltas.put(layers.get(i), r.params()[i]);

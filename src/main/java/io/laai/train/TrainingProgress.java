@@ -3,4 +3,31 @@ package io.laai.train;
 /** Called after each optimisation step of a fit: step number, cross-entropy, full objective. */
 public interface TrainingProgress {
     void onStep(int step, double crossEntropy, double objective);
+
+    /** Checked before every step of every fit (validation folds too); true stops training with {@link Cancelled}. */
+    default boolean cancelled() {
+        return false;
+    }
+
+    /** The same cancellation, without step reports: for validation fits, whose steps are not the task's progress. */
+    default TrainingProgress silent() {
+        TrainingProgress outer = this;
+        return new TrainingProgress() {
+            @Override
+            public void onStep(int step, double crossEntropy, double objective) {
+            }
+
+            @Override
+            public boolean cancelled() {
+                return outer.cancelled();
+            }
+        };
+    }
+
+    /** Training stopped because {@link #cancelled()} said so (the service is shutting down). */
+    final class Cancelled extends RuntimeException {
+        public Cancelled() {
+            super("training cancelled");
+        }
+    }
 }

@@ -32,15 +32,15 @@ class ServiceStartupTest {
 
     @Test
     void topicsExistWithTheirCleanupPolicies() throws Exception {
-        List<String> names = List.of(Topics.DEMONSTRATIONS, Topics.INTERVENTIONS, Topics.TRAINING_EVENTS,
-                Topics.DEMONSTRATIONS_DLQ);
+        List<String> names = Topics.ALL;
         Map<String, TopicDescription> topics = kafka.admin().describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS);
         assertEquals(3, topics.get(Topics.DEMONSTRATIONS).partitions().size());
         assertEquals(1, topics.get(Topics.INTERVENTIONS).partitions().size());
         for (String name : names) {
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
             Config config = kafka.admin().describeConfigs(List.of(resource)).all().get(10, TimeUnit.SECONDS).get(resource);
-            String expected = name.equals(Topics.INTERVENTIONS) ? "compact" : "delete";
+            boolean compacted = name.equals(Topics.INTERVENTIONS) || name.equals(Topics.TRAINER_STATE);
+            String expected = compacted ? "compact" : "delete";
             assertEquals(expected, config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value(), name);
         }
     }

@@ -1,0 +1,349 @@
+package io.laai.stream;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import ai.djl.Device;
+import io.laai.SharedData;
+import io.laai.intervention.Artifacts;
+import io.laai.intervention.Intervention;
+import io.laai.kafka.EmbeddedKafkaBroker;
+import io.laai.kafka.Topics;
+import io.laai.model.LanguageModel;
+import io.laai.train.TrainConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/**
+ * The trainer role against a real broker (a fresh one per test) and the real stories260K: dead
+ * letters, accounting for every batch, restarts, replays, orphans and a two-instance group.
+ */
+class TrainerPipelineTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Small fits so the tests measure the pipeline, not the optimiser. */
+    private static final String FAST = "\"config\": {\"steps\": \"4\", \"validation\": \"none\", \"layers\": \"1\"}";
+
+    static LanguageModel lm;
+    EmbeddedKafkaBroker broker;
+    KafkaProducer<String, byte[]> producer;
+    final List<TrainerPipeline> pipelines = new ArrayList<>();
+
+    @BeforeAll
+    static void load() {
+        lm = LanguageModel.load(SharedData.stories260K(), Device.cpu());
+    }
+
+    @AfterAll
+    static void unload() {
+        if (lm != null) {
+            lm.close();
+        }
+    }
+
+    @BeforeEach
+    void startBroker() throws Exception {
+        Path dir = Files.createTempDirectory("laai-pipeline-test");
+        broker = new EmbeddedKafkaBroker(dir, EmbeddedKafkaBroker.freePort(), EmbeddedKafkaBroker.freePort()).start();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            Topics.createMissing(admin, Topics.definitions(3, 1, Optional.empty()), 30_000);
+        }
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    @AfterEach
+    void stopBroker() {
+        pipelines.forEach(TrainerPipeline::close);
+        if (producer != null) {
+            producer.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    TrainerPipeline start(String instance, DemonstrationBatch.Limits limits) {
+        TrainerPipeline.Settings s = new TrainerPipeline.Settings(broker.bootstrapServers(), "trainers", instance, 16, limits,
+                TrainConfig.DEFAULTS, true, 2, 2000);
+        TrainerPipeline p = new TrainerPipeline(lm, s, new SimpleMeterRegistry()).start();
+        pipelines.add(p);
+        return p;
+    }
+
+    RecordMetadata send(String key, String value) throws Exception {
+        return producer.send(new ProducerRecord<>(Topics.DEMONSTRATIONS, key, value == null ? null
+                : value.getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
+    }
+
+    static String batch(String task, String prompt, String completion, String extra) {
+        return "{\"task\": \"" + task + "\", \"demonstrations\": [{\"prompt\": \"" + prompt + "\", \"completion\": \""
+                + completion + "\"}]" + (extra.isEmpty() ? "" : ", " + extra) + "}";
+    }
+
+    /** Everything on a topic now, from the beginning. */
+    List<ConsumerRecord<String, byte[]>> read(String topic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+            while (end.entrySet().stream().anyMatch(e -> c.position(e.getKey()) < e.getValue())) {
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            return out;
+        }
+    }
+
+    List<JsonNode> events(String type) {
+        List<JsonNode> out = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> r : read(Topics.TRAINING_EVENTS)) {
+            try {
+                JsonNode n = JSON.readTree(r.value());
+                if (type == null || n.path("event").asText().equals(type)) {
+                    out.add(n);
+                }
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return out;
+    }
+
+    List<Intervention> artifacts(String task) {
+        return read(Topics.INTERVENTIONS).stream().filter(r -> r.key().equals(task) && r.value() != null)
+                .map(r -> Artifacts.decode(r.value(), "test")).toList();
+    }
+
+    static String header(ConsumerRecord<String, byte[]> r, String name) {
+        var h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    /** Committed offsets of the trainers' group, per partition of laai.demonstrations. */
+    Map<Integer, Long> committed() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            Map<TopicPartition, OffsetAndMetadata> m = admin.listConsumerGroupOffsets("trainers")
+                    .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+            Map<Integer, Long> out = new HashMap<>();
+            m.forEach((tp, o) -> out.put(tp.partition(), o.offset()));
+            return out;
+        }
+    }
+
+    /** Every valid batch (partition, offset) lies in an outcome's range for its task: (previous outcome, outcome]. */
+    void assertAccountedFor(Map<String, List<long[]>> validByTask) {
+        Map<String, TreeMap<Long, String>> outcomes = new HashMap<>();
+        for (JsonNode e : events(null)) {
+            String type = e.path("event").asText();
+            if (type.equals("published") || type.equals("rejected")) {
+                outcomes.computeIfAbsent(e.path("task").asText(), k -> new TreeMap<>()).put(e.path("offset").asLong(), type);
+            }
+        }
+        validByTask.forEach((task, batches) -> {
+            TreeMap<Long, String> o = outcomes.get(task);
+            assertNotNull(o, "no outcome for " + task);
+            for (long[] b : batches) {
+                assertNotNull(o.ceilingKey(b[1]), task + " batch at offset " + b[1] + " has no outcome");
+            }
+            long last = batches.stream().mapToLong(b -> b[1]).max().orElseThrow();
+            assertEquals(last, o.lastKey(), task + ": the last outcome covers the last batch");
+        });
+    }
+
+    @Test
+    void thousandMessagesEveryTenthMalformedInItsOwnWay() throws Exception {
+        DemonstrationBatch.Limits limits = new DemonstrationBatch.Limits(8, 200, 100_000);
+        TrainerPipeline trainer = start("t1", limits);
+        List<String> malformed = List.of("invalid-json", "invalid-batch", "oversize", "fingerprint-mismatch", "invalid-batch");
+        Map<String, List<long[]>> valid = new HashMap<>();
+        Map<String, String> expected = new HashMap<>();
+        for (int i = 0; i < 1000; i++) {
+            String task = "task-" + (i % 7);
+            String value;
+            if (i % 10 == 9) {
+                value = switch ((i / 10) % 5) {
+                    case 0 -> "{\"task\": \"" + task + "\", \"demonstrations\": [";
+                    case 1 -> "{\"task\": \"" + task + "\"}";
+                    case 2 -> batch(task, "x".repeat(201), " y", FAST);
+                    case 3 -> batch(task, "The boy was named", " Max", FAST + ", \"model_fingerprint\": \"sha256:other\"");
+                    default -> batch(task, "The boy was named", "", FAST);
+                };
+            } else {
+                value = batch(task, "The boy number " + i + " was named", " Max", FAST);
+            }
+            RecordMetadata m = send(task, value);
+            if (i % 10 == 9) {
+                expected.put(m.partition() + ":" + m.offset(), malformed.get((i / 10) % 5));
+            } else {
+                valid.computeIfAbsent(task, k -> new ArrayList<>()).add(new long[] {m.partition(), m.offset()});
+            }
+        }
+        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            Map<Integer, Long> c = committed();
+            return c.values().stream().mapToLong(Long::longValue).sum() == 1000;
+        });
+        assertTrue(trainer.running());
+
+        List<ConsumerRecord<String, byte[]>> dlq = read(Topics.DEMONSTRATIONS_DLQ);
+        assertEquals(100, dlq.size(), "every malformed message, once");
+        for (ConsumerRecord<String, byte[]> r : dlq) {
+            String at = header(r, "laai-original-partition") + ":" + header(r, "laai-original-offset");
+            assertEquals(expected.get(at), header(r, "laai-error"), "reason of " + at + ": " + header(r, "laai-error-detail"));
+            assertEquals(Topics.DEMONSTRATIONS, header(r, "laai-original-topic"));
+            assertFalse(header(r, "laai-error-detail").isBlank());
+            assertTrue(r.key().startsWith("task-"), "the original key");
+        }
+        assertAccountedFor(valid);
+        for (String task : valid.keySet()) {
+            List<Intervention> versions = artifacts(task);
+            assertFalse(versions.isEmpty(), task);
+            for (int i = 1; i < versions.size(); i++) {
+                assertTrue(versions.get(i).version() > versions.get(i - 1).version(), task + " versions increase");
+            }
+        }
+    }
+
+    @Test
+    void aTrainerStoppedMidTrainingLosesNothingAndAReplayDoublesNothing() throws Exception {
+        String slow = "\"config\": {\"steps\": \"2000\", \"patience\": \"2000\", \"validation\": \"none\", \"lambda1\": \"0\", \"lambda2\": \"0\"}";
+        TrainerPipeline first = start("first", DemonstrationBatch.Limits.DEFAULTS);
+        RecordMetadata m = send("restart", batch("restart", "The boy was named", " Max", slow));
+        await().atMost(Duration.ofSeconds(60)).until(() -> !events("progress").isEmpty());
+        first.close();
+        assertTrue(events("published").isEmpty(), "stopped before its outcome");
+        assertTrue(artifacts("restart").isEmpty());
+
+        TrainerPipeline second = start("second", DemonstrationBatch.Limits.DEFAULTS);
+        await().atMost(Duration.ofSeconds(120)).until(() -> events("published").size() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed().getOrDefault(m.partition(), 0L) == m.offset() + 1);
+        second.close();
+        List<Intervention> published = artifacts("restart");
+        assertEquals(1, published.size());
+        assertEquals(1, published.get(0).version());
+        assertEquals("second", published.get(0).metadata().get("trainer"));
+
+        // Replay everything from the start, as after a crash between the outcome and the commit.
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            admin.alterConsumerGroupOffsets("trainers", Map.of(new TopicPartition(Topics.DEMONSTRATIONS, m.partition()),
+                    new OffsetAndMetadata(0))).all().get(10, TimeUnit.SECONDS);
+        }
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        TrainerPipeline third = new TrainerPipeline(lm, new TrainerPipeline.Settings(broker.bootstrapServers(), "trainers",
+                "third", 16, DemonstrationBatch.Limits.DEFAULTS, TrainConfig.DEFAULTS, true, 2, 2000), meters).start();
+        pipelines.add(third);
+        await().atMost(Duration.ofSeconds(60)).until(() -> meters.counter("laai.trainer.batches.replayed").count() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed().getOrDefault(m.partition(), 0L) == m.offset() + 1);
+        assertEquals(1, artifacts("restart").size(), "the replay published nothing");
+        assertEquals(1, events("published").size());
+        assertEquals(1, events("started").stream().filter(e -> e.path("trainer").asText().equals("second")).count());
+        assertTrue(events("started").stream().noneMatch(e -> e.path("trainer").asText().equals("third")));
+    }
+
+    @Test
+    void anArtifactPublishedWithoutItsStateIsAdoptedNotRetrained() throws Exception {
+        RecordMetadata m = send("orphan", batch("orphan", "The boy was named", " Max", FAST));
+        // What a crash between the artifact and the state record leaves: version 4 covering that batch.
+        Intervention iv = new Intervention("orphan", 4, io.laai.intervention.Site.ATTN_HEADS,
+                io.laai.intervention.Positions.LAST, new TreeMap<>(Map.of(1, new float[lm.config().hiddenSize()])),
+                lm.fingerprint(), lm.config().hiddenSize(), lm.config().numAttentionHeads(), lm.config().headDim(),
+                Map.of(TrainerPipeline.SOURCE_PARTITION, Integer.toString(m.partition()),
+                        TrainerPipeline.SOURCE_OFFSET, Long.toString(m.offset())));
+        producer.send(new ProducerRecord<>(Topics.INTERVENTIONS, "orphan", Artifacts.encode(iv))).get();
+        start("adopter", DemonstrationBatch.Limits.DEFAULTS);
+        await().atMost(Duration.ofSeconds(60)).until(() -> events("published").size() == 1);
+        JsonNode adopted = events("published").get(0);
+        assertTrue(adopted.path("adopted").asBoolean());
+        assertEquals(4, adopted.path("version").asLong());
+        assertTrue(events("started").isEmpty(), "not trained again");
+
+        send("orphan", batch("orphan", "A boy was named", " Max", FAST));
+        await().atMost(Duration.ofSeconds(60)).until(() -> events("published").size() == 2);
+        List<Intervention> versions = artifacts("orphan");
+        assertEquals(5, versions.get(versions.size() - 1).version(), "the next version follows the adopted one");
+        assertEquals("2", versions.get(versions.size() - 1).metadata().get("demonstrations"), "the window kept both");
+    }
+
+    @Test
+    void twoTrainersInOneGroupShareTasksAndLoseNothingAcrossARebalance() throws Exception {
+        TrainerPipeline a = start("a", DemonstrationBatch.Limits.DEFAULTS);
+        TrainerPipeline b = start("b", DemonstrationBatch.Limits.DEFAULTS);
+        await().atMost(Duration.ofSeconds(60)).until(() -> a.assignments() > 0 && b.assignments() > 0);
+        Thread.sleep(1000); // let the cooperative rebalance settle
+        Map<String, List<long[]>> valid = new HashMap<>();
+        for (int i = 0; i < 60; i++) {
+            String task = "shared-" + (i % 6);
+            RecordMetadata m = send(task, batch(task, "The boy number " + i + " was named", " Max", FAST));
+            valid.computeIfAbsent(task, k -> new ArrayList<>()).add(new long[] {m.partition(), m.offset()});
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> committed().values().stream().mapToLong(Long::longValue).sum() == 60);
+        Map<String, Set<String>> trainersByTask = new HashMap<>();
+        for (JsonNode e : events("started")) {
+            trainersByTask.computeIfAbsent(e.path("task").asText(), k -> new HashSet<>()).add(e.path("trainer").asText());
+        }
+        trainersByTask.forEach((task, who) -> assertEquals(1, who.size(), task + " trained by " + who));
+        Set<String> all = new HashSet<>();
+        trainersByTask.values().forEach(all::addAll);
+        assertEquals(Set.of("a", "b"), all, "both trainers got work");
+
+        // Stop one mid-stream: its partitions move to the other; nothing is lost or published twice.
+        for (int i = 60; i < 120; i++) {
+            String task = "shared-" + (i % 6);
+            RecordMetadata m = send(task, batch(task, "The boy number " + i + " was named", " Max", FAST));
+            valid.get(task).add(new long[] {m.partition(), m.offset()});
+            if (i == 70) {
+                a.close();
+            }
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> committed().values().stream().mapToLong(Long::longValue).sum() == 120);
+        assertAccountedFor(valid);
+        for (String task : valid.keySet()) {
+            List<Long> versions = artifacts(task).stream().map(Intervention::version).toList();
+            assertEquals(versions.stream().distinct().count(), versions.size(), task + " published a version twice: " + versions);
+        }
+    }
+}
