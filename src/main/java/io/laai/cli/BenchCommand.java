@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
 
 /** The performance report: medians over repeated runs, never a pass/fail threshold. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure generation throughput (tokens/s), training time (with --demos) and peak RSS; medians of repeats.")
+        description = "Measure generation throughput (tokens/s), training time (with --demos), the trainer role (with --stream)"
+                + " and peak RSS; medians of repeats.")
 public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--model", description = "measure the runtime in this process (GGUF file, checkpoint or hf: id)")
@@ -56,6 +57,16 @@ public class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--demos", description = "also time training on these demonstrations (JSONL {prompt, completion})")
     Path demos;
+
+    @Option(names = "--stream", description = "also measure the trainer role on an embedded broker with this task file"
+            + " (JSONL {task, train, test}): produce-to-published latency, validation-path rate, batched training")
+    Path stream;
+
+    @Option(names = "--stream-batches", defaultValue = "20", description = "with --stream: batches timed one at a time")
+    int streamBatches;
+
+    @Option(names = "--flood", defaultValue = "20000", description = "with --stream: batches pushed through the validation path")
+    int flood;
 
     @Override
     public Integer call() throws Exception {
@@ -90,6 +101,9 @@ public class BenchCommand implements Callable<Integer> {
             }
             if (demos != null) {
                 benchTraining(lm);
+            }
+            if (stream != null) {
+                new StreamBench(lm, stream, streamBatches, flood).run();
             }
             System.out.printf("peak RSS %.0f MiB%n", peakRssKb() / 1024.0);
         }

@@ -543,13 +543,20 @@ public final class TrainerPipeline implements AutoCloseable {
             outcome = events.of(t.name, "published").put("version", version);
             metrics.published.increment();
             long now = System.currentTimeMillis();
+            long oldest = 0;
             for (Pending p : batches) {
-                metrics.latency.record(Math.max(0, now - p.record.timestamp()), TimeUnit.MILLISECONDS);
+                long latency = Math.max(0, now - p.record.timestamp());
+                metrics.latency.record(latency, TimeUnit.MILLISECONDS);
+                oldest = Math.max(oldest, latency);
             }
+            outcome.put("latency_ms", oldest);
+            LOG.infof("Task %s version %d published (%d demonstrations, %d ms training, held-out accuracy %.2f vs base %.2f)",
+                    t.name, version, grown.window().size(), result.millis(), result.valAccuracy(), result.baseValAccuracy());
         } else {
             metrics.rejected("gate");
             after = grow(before, batches, before.version(), "rejected");
             outcome = events.of(t.name, "rejected").put("version", version).put("reason", refusal.get());
+            LOG.infof("Task %s: candidate version %d rejected: %s", t.name, version, refusal.get());
         }
         outcome.put("partition", grown.partition()).put("offset", grown.offset()).put("batches", batches.size())
                 .put("demonstrations", grown.window().size()).put("millis", result.millis()).put("steps", result.steps())

@@ -1,0 +1,78 @@
+package io.laai.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.laai.train.Demonstration;
+
+/** Validation codes, windows and task state: what the trainer decides before any training. */
+class DemonstrationBatchTest {
+
+    static final DemonstrationBatch.Limits LIMITS = new DemonstrationBatch.Limits(2, 20, 400);
+
+    static String refusal(String key, String value) {
+        DemonstrationBatch.Invalid e = assertThrows(DemonstrationBatch.Invalid.class,
+                () -> DemonstrationBatch.parse(key, value == null ? null : value.getBytes(StandardCharsets.UTF_8), LIMITS));
+        assertTrue(!e.getMessage().isBlank());
+        return e.code() + ": " + e.getMessage();
+    }
+
+    @Test
+    void eachMalformedBatchGetsItsCodeAndAReasonNamingTheField() {
+        String ok = "[{\"prompt\": \"a\", \"completion\": \" b\"}]";
+        assertTrue(refusal("t", "{\"task\": \"t\", ").startsWith("invalid-json: not valid JSON"));
+        assertTrue(refusal("t", null).startsWith("invalid-batch: the record has no value"));
+        assertTrue(refusal(null, "{\"demonstrations\": " + ok + "}").startsWith("key-mismatch: the record has no key"));
+        assertTrue(refusal("t", "{\"task\": \"u\", \"demonstrations\": " + ok + "}").startsWith("key-mismatch: task 'u'"));
+        assertTrue(refusal("t", "{\"task\": \"t\"}").startsWith("invalid-batch: demonstrations must be"));
+        assertTrue(refusal("t", "[1]").startsWith("invalid-batch: a demonstration batch must be a JSON object"));
+        assertTrue(refusal("t", "{\"demonstrations\": [{\"prompt\": \"a\", \"completion\": \"\"}]}").contains("empty completion"));
+        assertTrue(refusal("t", "{\"demonstrations\": [{\"prompt\": \"a\"}]}").startsWith("invalid-batch: demonstrations"));
+        assertTrue(refusal("t", "{\"demonstrations\": [{\"prompt\": \"" + "x".repeat(21) + "\", \"completion\": \" b\"}]}")
+                .startsWith("oversize: demonstrations[0] has a field over 20"));
+        String three = "[" + String.join(",", java.util.Collections.nCopies(3, "{\"prompt\": \"a\", \"completion\": \" b\"}")) + "]";
+        assertTrue(refusal("t", "{\"demonstrations\": " + three + "}").startsWith("oversize: demonstrations has 3 entries"));
+        assertTrue(refusal("t", "{\"demonstrations\": " + ok + ", \"pad\": \"" + "x".repeat(400) + "\"}")
+                .startsWith("oversize: the batch is"));
+        assertTrue(refusal("t", "{\"demonstrations\": " + ok + ", \"mode\": \"merge\"}").contains("mode 'merge'"));
+        assertTrue(refusal("t", "{\"demonstrations\": " + ok + ", \"config\": {\"stepz\": 1}}").contains("stepz"));
+        assertTrue(refusal("bad id", "{\"demonstrations\": " + ok + "}").contains("must be 1-128"));
+        DemonstrationBatch b = DemonstrationBatch.parse("t",
+                ("{\"demonstrations\": " + ok + ", \"model_fingerprint\": \"sha256:x\"}").getBytes(StandardCharsets.UTF_8), LIMITS);
+        DemonstrationBatch.Invalid e = assertThrows(DemonstrationBatch.Invalid.class, () -> b.requireFingerprint("sha256:y"));
+        assertEquals("fingerprint-mismatch", e.code());
+        b.requireFingerprint("sha256:x");
+    }
+
+    @Test
+    void appendKeepsTheNewestDemonstrationsAndReplaceStartsOver() {
+        List<Demonstration> window = List.of();
+        for (int i = 0; i < 5; i++) {
+            window = TaskState.window(window, batch("append", "p" + i), 3);
+        }
+        assertEquals(List.of("p2", "p3", "p4"), window.stream().map(Demonstration::prompt).toList());
+        window = TaskState.window(window, batch("replace", "q"), 3);
+        assertEquals(List.of("q"), window.stream().map(Demonstration::prompt).toList());
+    }
+
+    @Test
+    void taskStateRoundTripsThroughItsJson() {
+        TaskState s = new TaskState("t", 7, List.of(new Demonstration("a \"quoted\" prompt", " b")), Map.of("steps", "5"), 2,
+                41, "published");
+        assertEquals(s, TaskState.fromJson(s.toJson()));
+        assertTrue(s.covers(2, 41) && s.covers(2, 3));
+        assertTrue(!s.covers(2, 42) && !s.covers(1, 3));
+        assertThrows(IllegalArgumentException.class, () -> TaskState.fromJson("{\"window\": []}".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static DemonstrationBatch batch(String mode, String prompt) {
+        return new DemonstrationBatch("t", List.of(new Demonstration(prompt, " x")), mode, null, Map.of());
+    }
+}

@@ -1,0 +1,80 @@
+package io.laai.stream;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import io.laai.RequiresSharedData;
+import io.laai.SharedData;
+import io.laai.edge.RegistryService;
+import io.laai.kafka.KafkaTestResource;
+import io.laai.kafka.Topics;
+import io.laai.train.TaskFile;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+
+/** The whole loop in one service (role all): a batch from a plain producer becomes a version the edge serves. */
+@QuarkusTest
+@Tag("service")
+@RequiresSharedData
+@QuarkusTestResource(KafkaTestResource.class)
+class StreamingServiceTest {
+
+    @Inject
+    RegistryService registry;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    @Test
+    void aBatchFromAPlainProducerBecomesAnArtifactThatSteersGeneration() throws Exception {
+        TaskFile.Task task = TaskFile.readTasks(SharedData.root().resolve("tasks/stories260K-examples.jsonl")).stream()
+                .filter(t -> t.task().equals("boy-named-max")).findFirst().orElseThrow();
+        StringBuilder demos = new StringBuilder();
+        for (var d : task.train()) {
+            demos.append(demos.length() == 0 ? "" : ",").append("{\"prompt\": \"").append(d.prompt())
+                    .append("\", \"completion\": \"").append(d.completion()).append("\"}");
+        }
+        String value = "{\"task\": \"boy-named-max\", \"demonstrations\": [" + demos + "]}";
+        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringSerializer(), new ByteArraySerializer())) {
+            p.send(new ProducerRecord<>(Topics.DEMONSTRATIONS, "boy-named-max", value.getBytes(StandardCharsets.UTF_8))).get();
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> registry.get("boy-named-max").isPresent());
+        assertEquals(1, registry.get("boy-named-max").get().version());
+
+        String prompt = task.test().get(0).prompt();
+        String base = given().contentType(ContentType.JSON).body(Map.of("prompt", prompt, "max_tokens", 4))
+                .post("/v1/generate").then().statusCode(200).extract().path("text");
+        String steered = given().contentType(ContentType.JSON)
+                .body(Map.of("prompt", prompt, "max_tokens", 4, "task", "boy-named-max"))
+                .post("/v1/generate").then().statusCode(200).extract().path("text");
+        assertFalse(base.startsWith(" Max"), "the base model already says Max: " + base);
+        assertTrue(steered.startsWith(" Max"), "steered: " + steered);
+
+        given().get("/q/metrics").then().statusCode(200)
+                .body(containsString("laai_trainer_batches_consumed_total"))
+                .body(containsString("laai_trainer_versions_published_total"))
+                .body(containsString("laai_trainer_batch_latency_seconds"));
+        given().get("/q/health/ready").then().statusCode(200).body(containsString("laai-trainer"));
+    }
+}
