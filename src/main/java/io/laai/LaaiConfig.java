@@ -62,6 +62,10 @@ public interface LaaiConfig {
         @WithDefault("25")
         int progressEvery();
 
+        /** Most tasks trained together in one batched step (each row with its own task's Δ); 1 trains one at a time. */
+        @WithDefault("4")
+        int tasksPerStep();
+
         /** Batches received but not yet accounted for, beyond which the consumer pauses. */
         @WithDefault("2000")
         int maxInFlight();

@@ -133,34 +133,31 @@ final class StreamBench {
     }
 
     /**
-     * Cost of one fit of fixed length on one task's demonstrations against one fit on four tasks'
-     * demonstrations at once: the gain a batched multi-task step could give, in tasks per minute.
+     * Tasks per minute when every task of the file is trained (default settings, so with
+     * leave-one-out validation) one after another, against all of them in one batched training.
      */
     private void batchedTraining() {
-        int tasksTogether = Math.min(4, tasks.size());
-        List<Demonstration> one = tasks.get(0).train();
-        List<Demonstration> many = new ArrayList<>();
-        for (int i = 0; i < tasksTogether; i++) {
-            many.addAll(tasks.get(i).train());
-        }
-        TrainConfig fixed = TrainConfig.DEFAULTS.with(Map.of("steps", "100", "patience", "100", "validation", "none"));
         Trainer trainer = new Trainer(lm);
-        double single = timeFit(trainer, one, fixed);
-        double batched = timeFit(trainer, many, fixed);
-        System.out.printf("100-step fit: %d demonstrations %.0f ms, %d demonstrations (%d tasks) %.0f ms: one after another"
-                + " %.0f tasks/min, batched %.0f tasks/min (%.2fx)%n", one.size(), single * 1000, many.size(), tasksTogether,
-                batched * 1000, 60 / single, 60 * tasksTogether / batched, single * tasksTogether / batched);
-    }
-
-    private static double timeFit(Trainer trainer, List<Demonstration> demos, TrainConfig cfg) {
-        trainer.train("bench", 1, demos, cfg, null, null);
-        List<Double> seconds = new ArrayList<>();
-        for (int r = 0; r < 5; r++) {
+        List<Trainer.Job> jobs = tasks.stream()
+                .map(t -> new Trainer.Job(t.task(), 1, t.train(), TrainConfig.DEFAULTS, null)).toList();
+        List<Double> sequential = new ArrayList<>();
+        List<Double> batched = new ArrayList<>();
+        trainer.trainMany(jobs, null); // warm-up
+        for (int r = 0; r < 3; r++) {
             long start = System.nanoTime();
-            trainer.train("bench", 1, demos, cfg, null, null);
-            seconds.add((System.nanoTime() - start) / 1e9);
+            for (Trainer.Job j : jobs) {
+                trainer.trainMany(List.of(j), null);
+            }
+            sequential.add((System.nanoTime() - start) / 1e9);
+            start = System.nanoTime();
+            trainer.trainMany(jobs, null);
+            batched.add((System.nanoTime() - start) / 1e9);
         }
-        return BenchCommand.median(seconds);
+        double one = BenchCommand.median(sequential);
+        double many = BenchCommand.median(batched);
+        System.out.printf("training %d tasks (default settings): one after another %.2f s (%.0f tasks/min),"
+                + " together in batched steps %.2f s (%.0f tasks/min): %.2fx%n", jobs.size(), one, 60 * jobs.size() / one,
+                many, 60 * jobs.size() / many, one / many);
     }
 
     private TrainerPipeline pipeline(String bootstrap, String group, int maxInFlight) {
@@ -169,7 +166,7 @@ final class StreamBench {
 
     private TrainerPipeline.Settings settings(String bootstrap, String group, int maxInFlight) {
         return new TrainerPipeline.Settings(bootstrap, group, group, 64, DemonstrationBatch.Limits.DEFAULTS,
-                TrainConfig.DEFAULTS, true, 25, maxInFlight);
+                TrainConfig.DEFAULTS, true, 25, maxInFlight, 4);
     }
 
     private static ProducerRecord<String, byte[]> record(String task, List<Demonstration> demos, String mode,

@@ -74,10 +74,12 @@ public final class TrainerPipeline implements AutoCloseable {
 
     /** Everything the pipeline is configured by (laai.trainer.*, laai.train.*). */
     public record Settings(String bootstrapServers, String groupId, String instanceId, int window,
-            DemonstrationBatch.Limits limits, TrainConfig defaults, boolean gate, int progressEvery, int maxInFlight) {
+            DemonstrationBatch.Limits limits, TrainConfig defaults, boolean gate, int progressEvery, int maxInFlight,
+            int tasksPerStep) {
         public Settings {
-            if (window < 1 || progressEvery < 1 || maxInFlight < 1) {
-                throw new IllegalArgumentException("laai.trainer.window, progress-every and max-in-flight must be positive");
+            if (window < 1 || progressEvery < 1 || maxInFlight < 1 || tasksPerStep < 1) {
+                throw new IllegalArgumentException(
+                        "laai.trainer.window, progress-every, max-in-flight and tasks-per-step must be positive");
             }
         }
     }
@@ -106,7 +108,7 @@ public final class TrainerPipeline implements AutoCloseable {
     private final ArrayDeque<Task> ready = new ArrayDeque<>();
     private final Map<String, TaskState> states = new HashMap<>();
     private final Map<String, Intervention> artifacts = new HashMap<>();
-    private Task training;
+    private final Set<Task> training = new java.util.HashSet<>();
     // Polling thread only: offsets accounted for whose commit has not succeeded yet.
     private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
 
@@ -256,7 +258,7 @@ public final class TrainerPipeline implements AutoCloseable {
                 return;
             }
             t.pending.add(new Pending(r, batch));
-            if (!t.queued && training != t) {
+            if (!t.queued && !training.contains(t)) {
                 t.queued = true;
                 ready.add(t);
                 lock.notifyAll();
@@ -423,7 +425,7 @@ public final class TrainerPipeline implements AutoCloseable {
                     t.pending.clear();
                     t.queued = false;
                 });
-                while (training != null && numbers.contains(training.partition) && !closing && failure == null) {
+                while (training.stream().anyMatch(t -> numbers.contains(t.partition)) && !closing && failure == null) {
                     try {
                         lock.wait(500);
                     } catch (InterruptedException e) {
@@ -454,8 +456,7 @@ public final class TrainerPipeline implements AutoCloseable {
 
     private void work() {
         while (true) {
-            Task t;
-            List<Pending> batches;
+            Map<Task, List<Pending>> taken = new LinkedHashMap<>();
             synchronized (lock) {
                 while (ready.isEmpty() && !closing) {
                     try {
@@ -467,28 +468,32 @@ public final class TrainerPipeline implements AutoCloseable {
                 if (closing) {
                     return;
                 }
-                t = ready.poll();
-                t.queued = false;
-                batches = new ArrayList<>(t.pending);
-                t.pending.clear();
-                training = t;
+                while (!ready.isEmpty() && taken.size() < settings.tasksPerStep()) {
+                    Task t = ready.poll();
+                    t.queued = false;
+                    taken.put(t, new ArrayList<>(t.pending));
+                    t.pending.clear();
+                }
+                training.addAll(taken.keySet());
             }
             try {
-                process(t, batches);
+                process(taken);
             } catch (TrainingProgress.Cancelled e) {
-                LOG.infof("Training of %s cancelled by shutdown; its batches will be replayed", t.name);
+                LOG.infof("Training of %s cancelled by shutdown; their batches will be replayed", names(taken.keySet()));
                 return;
             } catch (RuntimeException | Error e) {
                 failure = e;
-                LOG.errorf(e, "Trainer %s could not record the outcome of task %s; stopping so the batches are replayed",
-                        settings.instanceId(), t.name);
+                LOG.errorf(e, "Trainer %s could not record the outcome of %s; stopping so the batches are replayed",
+                        settings.instanceId(), names(taken.keySet()));
                 return;
             } finally {
                 synchronized (lock) {
-                    training = null;
-                    if (!t.pending.isEmpty() && !t.queued && tasks.get(t.name) == t) {
-                        t.queued = true;
-                        ready.add(t);
+                    training.removeAll(taken.keySet());
+                    for (Task t : taken.keySet()) {
+                        if (!t.pending.isEmpty() && !t.queued && tasks.get(t.name) == t) {
+                            t.queued = true;
+                            ready.add(t);
+                        }
                     }
                     lock.notifyAll();
                 }
@@ -496,41 +501,97 @@ public final class TrainerPipeline implements AutoCloseable {
         }
     }
 
-    /** Trains a task on its window grown by {@code batches} (coalesced) and records the outcome. */
-    private void process(Task t, List<Pending> batches) {
-        batches.sort(Comparator.comparingLong(Pending::offset));
-        if (t.orphan != null) {
-            batches = adopt(t, batches);
+    private static String names(Collection<Task> tasks) {
+        return tasks.stream().map(t -> t.name).collect(Collectors.joining(", "));
+    }
+
+    /** One task's part of a training step: its window grown by the coalesced batches and the version it would get. */
+    private record Step(Task task, List<Pending> batches, TaskState before, TaskState grown, long version, TrainConfig cfg) {
+    }
+
+    /**
+     * Trains the tasks taken together (one batched step; {@code laai.trainer.tasks-per-step}) on
+     * their windows grown by their coalesced batches, and records each outcome. Should the batched
+     * training fail, each task is trained alone, so a failure is charged to the task that caused it.
+     */
+    private void process(Map<Task, List<Pending>> taken) {
+        List<Step> steps = new ArrayList<>();
+        for (Map.Entry<Task, List<Pending>> e : taken.entrySet()) {
+            Task t = e.getKey();
+            List<Pending> batches = new ArrayList<>(e.getValue());
+            batches.sort(Comparator.comparingLong(Pending::offset));
+            if (t.orphan != null) {
+                batches = adopt(t, batches);
+            }
             if (batches.isEmpty()) {
-                return;
+                continue;
             }
+            TaskState before = t.state;
+            TaskState grown = grow(before, batches, before.version(), "training");
+            long version = Math.max(before.version(), t.latest == null ? 0 : t.latest.version()) + 1;
+            steps.add(new Step(t, batches, before, grown, version, settings.defaults().with(grown.config())));
+            events.send(events.of(t.name, "started").put("version", version).put("demonstrations", grown.window().size())
+                    .put("batches", batches.size()).put("partition", grown.partition()).put("offset", grown.offset())
+                    .put("tasks_in_step", taken.size()));
         }
-        TaskState before = t.state;
-        TaskState grown = grow(before, batches, before.version(), "training");
-        long version = Math.max(before.version(), t.latest == null ? 0 : t.latest.version()) + 1;
-        String at = Long.toString(grown.offset());
-        events.send(events.of(t.name, "started").put("version", version).put("demonstrations", grown.window().size())
-                .put("batches", batches.size()).put("partition", grown.partition()).put("offset", grown.offset()));
-        long start = System.nanoTime();
-        TrainResult result;
-        try {
-            TrainConfig cfg = settings.defaults().with(grown.config());
-            result = trainer.train(t.name, version, grown.window(), cfg, t.latest, progress(t.name, version));
-        } catch (TrainingProgress.Cancelled e) {
-            throw e;
-        } catch (RuntimeException e) {
-            // These batches cannot be trained on: park them in the DLQ and keep the window as it was.
-            String reason = "training failed: " + e.getMessage();
-            metrics.rejected("training-failed");
-            for (Pending p : batches) {
-                sendAndWait(deadLetter(p.record, "training-failed", reason));
-            }
-            TaskState failed = new TaskState(t.name, before.version(), before.window(), before.config(), grown.partition(),
-                    grown.offset(), "failed");
-            record(t, failed, batches, events.of(t.name, "failed").put("reason", reason).put("offset", grown.offset()));
+        if (steps.isEmpty()) {
             return;
         }
-        metrics.training.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        long start = System.nanoTime();
+        List<TrainResult> results = null;
+        if (steps.size() > 1) {
+            try {
+                results = trainer.trainMany(steps.stream().map(s -> new Trainer.Job(s.task.name, s.version,
+                        s.grown.window(), s.cfg, s.task.latest)).toList(), progress(null, 0));
+            } catch (TrainingProgress.Cancelled e) {
+                throw e;
+            } catch (RuntimeException e) {
+                LOG.infof("Training %d tasks together failed (%s); training each alone", steps.size(), e.getMessage());
+            }
+        }
+        for (int i = 0; i < steps.size(); i++) {
+            Step step = steps.get(i);
+            TrainResult result;
+            if (results != null) {
+                result = results.get(i);
+            } else {
+                try {
+                    result = trainer.train(step.task.name, step.version, step.grown.window(), step.cfg, step.task.latest,
+                            progress(step.task.name, step.version));
+                } catch (TrainingProgress.Cancelled e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    failed(step, e);
+                    continue;
+                }
+            }
+            finish(step, result, System.nanoTime() - start);
+        }
+    }
+
+    /** The batches cannot be trained on: park them in the DLQ and keep the window as it was. */
+    private void failed(Step step, RuntimeException e) {
+        Task t = step.task;
+        String reason = "training failed: " + e.getMessage();
+        metrics.rejected("training-failed");
+        LOG.infof("Task %s: %s", t.name, reason);
+        for (Pending p : step.batches) {
+            sendAndWait(deadLetter(p.record, "training-failed", reason));
+        }
+        TaskState failed = new TaskState(t.name, step.before.version(), step.before.window(), step.before.config(),
+                step.grown.partition(), step.grown.offset(), "failed");
+        record(t, failed, step.batches, events.of(t.name, "failed").put("reason", reason).put("offset", step.grown.offset()));
+    }
+
+    /** Gate, then publish or reject, then record. */
+    private void finish(Step step, TrainResult result, long nanos) {
+        Task t = step.task;
+        List<Pending> batches = step.batches;
+        TaskState before = step.before;
+        TaskState grown = step.grown;
+        long version = step.version;
+        String at = Long.toString(grown.offset());
+        metrics.training.record(nanos, TimeUnit.NANOSECONDS);
         Optional<String> refusal = settings.gate() ? PublishGate.refusal(result) : Optional.empty();
         ObjectNode outcome;
         TaskState after;
@@ -609,7 +670,7 @@ public final class TrainerPipeline implements AutoCloseable {
         return new TrainingProgress() {
             @Override
             public void onStep(int step, double crossEntropy, double objective) {
-                if (step % settings.progressEvery() == 0) {
+                if (task != null && step % settings.progressEvery() == 0) {
                     events.send(events.of(task, "progress").put("version", version).put("step", step)
                             .put("loss", crossEntropy).put("objective", objective));
                 }

@@ -67,7 +67,7 @@ public class TrainerService {
         try {
             limits = limits(t);
             settings = new TrainerPipeline.Settings(bootstrapServers, t.groupId(), instanceId(), t.window(), limits,
-                    defaults, t.gate(), t.progressEvery(), t.maxInFlight());
+                    defaults, t.gate(), t.progressEvery(), t.maxInFlight(), t.tasksPerStep());
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException("laai.trainer.*: " + e.getMessage());
         }

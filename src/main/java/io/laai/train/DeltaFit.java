@@ -1,6 +1,9 @@
 package io.laai.train;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 import ai.djl.engine.Engine;
@@ -16,7 +19,7 @@ import io.laai.model.Hooks;
 import io.laai.model.LanguageModel;
 
 /**
- * Gradient descent on Δ for one problem (a batch of demonstrations, a set of layers): Adam on the
+ * Gradient descent on Δ for problems of a batch of demonstrations and a set of layers: Adam on the
  * completions' mean cross-entropy, then a proximal step for the lasso and group-lasso terms, which
  * sets components and whole groups to exact zeros. Keeps the Δ with the best objective; stops
  * early when the objective has not improved for {@code patience} steps.
@@ -38,104 +41,216 @@ final class DeltaFit {
     private DeltaFit() {
     }
 
-    static Result fit(LanguageModel lm, EncodedBatch batch, List<Integer> layers, float[][] init, TrainConfig cfg,
+    /**
+     * One problem of a batched fit: demonstrations, the layers that get a Δ, an optional starting
+     * point (init[i] for layers.get(i), null entries start at zero) and the settings.
+     */
+    record Problem(List<Demonstration> demos, List<Integer> layers, float[][] init, TrainConfig cfg) {
+    }
+
+    static Result fit(LanguageModel lm, List<Demonstration> demos, List<Integer> layers, float[][] init, TrainConfig cfg,
             TrainingProgress progress) {
-        int width = io.laai.intervention.Intervention.width(cfg.site(), lm.config().hiddenSize(),
-                lm.config().numAttentionHeads(), lm.config().headDim());
-        int groupSize = cfg.site() == Site.ATTN_HEADS ? lm.config().headDim() : width;
-        float[][] params = new float[layers.size()][];
-        for (int i = 0; i < params.length; i++) {
-            params[i] = init != null && init[i] != null ? init[i].clone() : new float[width];
+        return fitMany(lm, List.of(new Problem(demos, layers, init, cfg)), progress).get(0);
+    }
+
+    /**
+     * Fits independent problems in one batched forward and backward pass per step: every row adds
+     * its own problem's Δ (a one-hot row-to-problem matrix times the stacked Δs), and the loss is the
+     * sum of the problems' mean cross-entropies, so each Δ gets exactly its own problem's gradient.
+     * Each problem keeps its own Adam state, best Δ and early stop. All problems share a site and a
+     * position rule. Step reports go to {@code progress} only when there is one problem; its
+     * cancellation applies to all.
+     */
+    static List<Result> fitMany(LanguageModel lm, List<Problem> problems, TrainingProgress progress) {
+        Site site = problems.get(0).cfg().site();
+        Positions positions = problems.get(0).cfg().positions();
+        for (Problem p : problems) {
+            if (p.cfg().site() != site || p.cfg().positions() != positions) {
+                throw new IllegalArgumentException("a batched fit needs one site and one position rule");
+            }
         }
-        double[][] m = new double[params.length][width];
-        double[][] v = new double[params.length][width];
-        float[][] best = copy(params);
-        double bestObjective = Double.POSITIVE_INFINITY;
-        double bestCe = Double.NaN;
-        int bestStep = 0;
-        int step = 0;
+        int width = io.laai.intervention.Intervention.width(site, lm.config().hiddenSize(),
+                lm.config().numAttentionHeads(), lm.config().headDim());
+        int groupSize = site == Site.ATTN_HEADS ? lm.config().headDim() : width;
+        int k = problems.size();
+        State[] states = new State[k];
+        int maxSteps = 0;
+        for (int p = 0; p < k; p++) {
+            states[p] = new State(problems.get(p), width);
+            maxSteps = Math.max(maxSteps, problems.get(p).cfg().steps());
+        }
         GRADIENTS.lock();
+        Rows rows = null;
         try (NDManager manager = lm.transformer().manager().newSubManager();
                 GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-            Inputs in = Inputs.of(manager, batch, cfg.positions());
-            float[][] grads = new float[params.length][];
-            for (step = 1; step <= cfg.steps(); step++) {
+            int active = k;
+            for (int step = 1; step <= maxSteps && active > 0; step++) {
                 if (progress != null && progress.cancelled()) {
                     throw new TrainingProgress.Cancelled();
                 }
-                double ce = crossEntropyAndGradient(lm, manager, in, layers, params, grads, width, cfg.site(), collector);
-                double objective = ce + penalty(params, cfg, groupSize);
-                if (!Double.isFinite(objective)) {
-                    throw new TrainingDiverged("training diverged: the loss is " + objective + " at step " + step
-                            + " (learning_rate " + cfg.learningRate() + " is too high?)");
+                if (rows == null || rows.problems != active) {
+                    // Finished problems leave the batch: their rows would only cost time.
+                    if (rows != null) {
+                        rows.manager.close();
+                    }
+                    rows = Rows.of(lm, manager, states, positions);
                 }
-                if (progress != null) {
-                    progress.onStep(step, ce, objective);
-                }
-                if (objective < bestObjective - MIN_IMPROVEMENT * Math.max(1, Math.abs(bestObjective))
-                        || bestStep == 0) {
-                    bestObjective = objective;
-                    bestCe = ce;
-                    best = copy(params);
-                    bestStep = step;
-                } else if (step - bestStep >= cfg.patience()) {
-                    break;
-                }
-                adamProximal(params, grads, m, v, step, cfg, groupSize);
-                for (float[] p : params) {
-                    for (float x : p) {
-                        if (!Float.isFinite(x)) {
-                            throw new TrainingDiverged("training diverged: Δ overflowed at step " + step
-                                    + " (learning_rate " + cfg.learningRate() + " is too high?)");
+                Inputs in = rows.inputs;
+                TreeMap<Integer, List<int[]>> users = rows.users;
+                double[] ce = crossEntropyAndGradient(lm, manager, in, users, states, width, site, collector, k);
+                for (int p = 0; p < k; p++) {
+                    State st = states[p];
+                    if (st.done) {
+                        continue;
+                    }
+                    TrainConfig cfg = st.problem.cfg();
+                    double objective = ce[p] + penalty(st.params, cfg, groupSize);
+                    if (!Double.isFinite(objective)) {
+                        throw new TrainingDiverged("training diverged: the loss is " + objective + " at step " + step
+                                + " (learning_rate " + cfg.learningRate() + " is too high?)");
+                    }
+                    if (progress != null && k == 1) {
+                        progress.onStep(step, ce[p], objective);
+                    }
+                    st.steps = step;
+                    if (objective < st.bestObjective - MIN_IMPROVEMENT * Math.max(1, Math.abs(st.bestObjective))
+                            || st.bestStep == 0) {
+                        st.bestObjective = objective;
+                        st.bestCe = ce[p];
+                        st.best = copy(st.params);
+                        st.bestStep = step;
+                    } else if (step - st.bestStep >= cfg.patience()) {
+                        st.done = true;
+                        active--;
+                        continue;
+                    }
+                    if (step == cfg.steps()) {
+                        st.done = true; // its last step was scored; no update would be
+                        active--;
+                        continue;
+                    }
+                    adamProximal(st.params, st.grads, st.m, st.v, step, cfg, groupSize);
+                    for (float[] v : st.params) {
+                        for (float x : v) {
+                            if (!Float.isFinite(x)) {
+                                throw new TrainingDiverged("training diverged: Δ overflowed at step " + step
+                                        + " (learning_rate " + cfg.learningRate() + " is too high?)");
+                            }
                         }
                     }
                 }
             }
         } finally {
+            if (rows != null) {
+                rows.manager.close();
+            }
             GRADIENTS.unlock();
         }
-        return new Result(best, bestCe, bestObjective, Math.min(step, cfg.steps()), bestStep);
+        List<Result> results = new ArrayList<>();
+        for (State st : states) {
+            results.add(new Result(st.best, st.bestCe, st.bestObjective, st.steps, st.bestStep));
+        }
+        return results;
     }
 
-    /** Mean cross-entropy of the completion tokens (nats) under params; fills grads. */
-    private static double crossEntropyAndGradient(LanguageModel lm, NDManager manager, Inputs in, List<Integer> layers,
-            float[][] params, float[][] grads, int width, Site site, GradientCollector collector) {
+    /** The rows of the problems still running, as tensors in a manager of their own. */
+    private record Rows(NDManager manager, Inputs inputs, TreeMap<Integer, List<int[]>> users, int problems) {
+        static Rows of(LanguageModel lm, NDManager parent, State[] states, Positions positions) {
+            List<Demonstration> demos = new ArrayList<>();
+            List<Integer> rowProblem = new ArrayList<>();
+            // For each layer, which (problem, parameter index) pairs have a Δ there.
+            TreeMap<Integer, List<int[]>> users = new TreeMap<>();
+            int problems = 0;
+            for (int p = 0; p < states.length; p++) {
+                if (states[p].done) {
+                    continue;
+                }
+                problems++;
+                for (Demonstration d : states[p].problem.demos()) {
+                    demos.add(d);
+                    rowProblem.add(p);
+                }
+                List<Integer> layers = states[p].problem.layers();
+                for (int i = 0; i < layers.size(); i++) {
+                    users.computeIfAbsent(layers.get(i), l -> new ArrayList<>()).add(new int[] {p, i});
+                }
+            }
+            NDManager m = parent.newSubManager();
+            Inputs in = Inputs.of(m, EncodedBatch.of(lm, demos), positions,
+                    rowProblem.stream().mapToInt(Integer::intValue).toArray(), states.length, users);
+            return new Rows(m, in, users, problems);
+        }
+    }
+
+    /** One problem's optimiser state inside a batched fit. */
+    private static final class State {
+        final Problem problem;
+        final float[][] params;
+        final float[][] grads;
+        final double[][] m;
+        final double[][] v;
+        float[][] best;
+        double bestObjective = Double.POSITIVE_INFINITY;
+        double bestCe = Double.NaN;
+        int bestStep;
+        int steps;
+        boolean done;
+
+        State(Problem problem, int width) {
+            this.problem = problem;
+            int n = problem.layers().size();
+            params = new float[n][];
+            for (int i = 0; i < n; i++) {
+                float[] init = problem.init() == null ? null : problem.init()[i];
+                params[i] = init != null ? init.clone() : new float[width];
+            }
+            grads = new float[n][];
+            m = new double[n][width];
+            v = new double[n][width];
+            best = copy(params);
+        }
+    }
+
+    /** Each problem's mean cross-entropy of its completion tokens (nats); fills every problem's grads. */
+    private static double[] crossEntropyAndGradient(LanguageModel lm, NDManager manager, Inputs in,
+            TreeMap<Integer, List<int[]>> users, State[] states, int width, Site site, GradientCollector collector, int k) {
         try (NDScope scope = new NDScope()) {
-            NDArray[] deltas = new NDArray[params.length];
-            for (int i = 0; i < params.length; i++) {
-                deltas[i] = manager.create(params[i], new Shape(1, 1, width));
-                deltas[i].setRequiresGradient(true);
+            int numLayers = lm.config().numHiddenLayers();
+            NDArray[] add = new NDArray[numLayers];
+            java.util.Map<Integer, NDArray> stacked = new java.util.HashMap<>();
+            for (var e : users.entrySet()) {
+                List<int[]> u = e.getValue();
+                float[] flat = new float[u.size() * width];
+                for (int j = 0; j < u.size(); j++) {
+                    System.arraycopy(states[u.get(j)[0]].params[u.get(j)[1]], 0, flat, j * width, width);
+                }
+                NDArray d = manager.create(flat, new Shape(u.size(), width));
+                d.setRequiresGradient(true);
+                stacked.put(e.getKey(), d);
+                NDArray perRow = in.rowOneHot.get(e.getKey()).dot(d).expandDims(1); // (B, 1, width)
+                add[e.getKey()] = in.deltaMask.mul(perRow);                          // (B, T, width)
             }
-            NDArray ce = crossEntropy(lm, in, layers, deltas, site);
-            collector.backward(ce);
-            for (int i = 0; i < params.length; i++) {
-                grads[i] = deltas[i].getGradient().toFloatArray();
+            NDArray perRowLoss = rowLosses(lm, in, add, site);
+            NDArray loss = perRowLoss.sum();
+            collector.backward(loss);
+            for (var e : users.entrySet()) {
+                float[] g = stacked.get(e.getKey()).getGradient().toFloatArray();
+                List<int[]> u = e.getValue();
+                for (int j = 0; j < u.size(); j++) {
+                    states[u.get(j)[0]].grads[u.get(j)[1]] = Arrays.copyOfRange(g, j * width, (j + 1) * width);
+                }
             }
-            return ce.getFloat();
+            float[] rowLoss = perRowLoss.toFloatArray();
+            double[] ce = new double[k];
+            for (int r = 0; r < rowLoss.length; r++) {
+                ce[in.rowProblem[r]] += rowLoss[r];
+            }
+            return ce;
         }
     }
 
-    /** The same loss without gradients: held-out scoring. */
-    static double crossEntropy(LanguageModel lm, EncodedBatch batch, List<Integer> layers, float[][] params,
-            Positions positions, Site site) {
-        int width = io.laai.intervention.Intervention.width(site, lm.config().hiddenSize(),
-                lm.config().numAttentionHeads(), lm.config().headDim());
-        try (NDManager manager = lm.transformer().manager().newSubManager(); NDScope scope = new NDScope()) {
-            Inputs in = Inputs.of(manager, batch, positions);
-            NDArray[] deltas = new NDArray[params == null ? 0 : params.length];
-            for (int i = 0; i < deltas.length; i++) {
-                deltas[i] = manager.create(params[i], new Shape(1, 1, width));
-            }
-            return crossEntropy(lm, in, params == null ? List.of() : layers, deltas, site).getFloat();
-        }
-    }
-
-    private static NDArray crossEntropy(LanguageModel lm, Inputs in, List<Integer> layers, NDArray[] deltas, Site site) {
-        int numLayers = lm.config().numHiddenLayers();
-        NDArray[] add = new NDArray[numLayers];
-        for (int i = 0; i < deltas.length; i++) {
-            add[layers.get(i)] = in.deltaMask.mul(deltas[i]); // (B, T, width)
-        }
+    /** Per row: −Σ log p(completion token) / (its problem's completion tokens), so rows sum to each problem's mean. */
+    private static NDArray rowLosses(LanguageModel lm, Inputs in, NDArray[] add, Site site) {
         Hooks hooks = new Hooks() {
             @Override
             public NDArray attnHeads(int layer) {
@@ -149,7 +264,22 @@ final class DeltaFit {
         };
         NDArray logits = lm.transformer().forward(in.ids, in.positions, in.bias, null, hooks, false); // (B, T, V)
         NDArray logp = logits.logSoftmax(-1).gather(in.targets.expandDims(-1), -1).squeeze(-1);   // (B, T)
-        return logp.mul(in.predicts).sum().mul(in.negInverseTokens);
+        return logp.mul(in.weights).sum(new int[] {1});
+    }
+
+    /** The same loss without gradients: held-out scoring. */
+    static double crossEntropy(LanguageModel lm, EncodedBatch batch, List<Integer> layers, float[][] params,
+            Positions positions, Site site) {
+        int width = io.laai.intervention.Intervention.width(site, lm.config().hiddenSize(),
+                lm.config().numAttentionHeads(), lm.config().headDim());
+        try (NDManager manager = lm.transformer().manager().newSubManager(); NDScope scope = new NDScope()) {
+            Inputs in = Inputs.of(manager, batch, positions, new int[batch.size], 1, new TreeMap<>());
+            NDArray[] add = new NDArray[lm.config().numHiddenLayers()];
+            for (int i = 0; params != null && i < params.length; i++) {
+                add[layers.get(i)] = in.deltaMask.mul(manager.create(params[i], new Shape(1, 1, width)));
+            }
+            return rowLosses(lm, in, add, site).sum().getFloat();
+        }
     }
 
     private static double penalty(float[][] params, TrainConfig cfg, int groupSize) {
@@ -222,19 +352,32 @@ final class DeltaFit {
         NDArray positions;  // (B, T)
         NDArray bias;       // (B, 1, T, T)
         NDArray targets;    // (B, T)
-        NDArray predicts;   // (B, T)
+        NDArray weights;    // (B, T) -1/(the row's problem's completion tokens) where a completion token is predicted
         NDArray deltaMask;  // (B, T, 1)
-        NDArray negInverseTokens; // (1) -1/Σ completion tokens; a tensor, see Transformer's constants
+        int[] rowProblem;
+        java.util.Map<Integer, NDArray> rowOneHot = new java.util.HashMap<>(); // layer → (B, problems with a Δ there)
 
-        static Inputs of(NDManager m, EncodedBatch b, Positions positions) {
+        static Inputs of(NDManager m, EncodedBatch b, Positions positions, int[] rowProblem, int problems,
+                TreeMap<Integer, List<int[]>> users) {
             Inputs in = new Inputs();
             int bs = b.size;
             int t = b.length;
+            in.rowProblem = rowProblem;
             in.ids = m.create(b.ids, new Shape(bs, t));
             in.positions = m.create(b.positions, new Shape(bs, t));
             in.bias = m.create(Generator.attentionBias(b.valid, t, 0, t), new Shape(bs, 1, t, t));
             in.targets = m.create(b.targets, new Shape(bs, t));
-            in.predicts = m.create(b.predicts, new Shape(bs, t));
+            int[] tokens = new int[problems];
+            for (int r = 0; r < bs; r++) {
+                tokens[rowProblem[r]] += b.completionTokens[r];
+            }
+            float[] weights = new float[bs * t];
+            for (int r = 0; r < bs; r++) {
+                for (int j = 0; j < t; j++) {
+                    weights[r * t + j] = -b.predicts[r * t + j] / tokens[rowProblem[r]];
+                }
+            }
+            in.weights = m.create(weights, new Shape(bs, t));
             float[] mask = positions == Positions.LAST ? b.predicts.clone() : new float[bs * t];
             if (positions == Positions.ALL) {
                 for (int i = 0; i < bs; i++) {
@@ -244,7 +387,16 @@ final class DeltaFit {
                 }
             }
             in.deltaMask = m.create(mask, new Shape(bs, t, 1));
-            in.negInverseTokens = m.create(new float[] {-1f / b.tokens}, new Shape(1));
+            for (var e : users.entrySet()) {
+                List<int[]> u = e.getValue();
+                float[] oneHot = new float[bs * u.size()];
+                for (int r = 0; r < bs; r++) {
+                    for (int j = 0; j < u.size(); j++) {
+                        oneHot[r * u.size() + j] = rowProblem[r] == u.get(j)[0] ? 1f : 0f;
+                    }
+                }
+                in.rowOneHot.put(e.getKey(), m.create(oneHot, new Shape(bs, u.size())));
+            }
             return in;
         }
     }

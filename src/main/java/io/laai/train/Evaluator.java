@@ -23,6 +23,15 @@ public final class Evaluator {
         if (items.isEmpty()) {
             return Double.NaN;
         }
+        int correct = 0;
+        for (boolean c : correct(lm, steering, items, prefix)) {
+            correct += c ? 1 : 0;
+        }
+        return (double) correct / items.size();
+    }
+
+    /** Whether each item's greedy continuation starts with its completion; all items in one batched generation. */
+    static boolean[] correct(LanguageModel lm, List<Steering> steering, List<Demonstration> items, String prefix) {
         List<Generator.Request> requests = new ArrayList<>();
         int context = lm.config().maxPositionEmbeddings();
         for (int i = 0; i < items.size(); i++) {
@@ -31,12 +40,10 @@ public final class Evaluator {
             requests.add(new Generator.Request(prefix + d.prompt(), SamplingParams.greedy(tokens + 1), steering.get(i)));
         }
         List<Generator.Result> results = new Generator(lm).generate(requests, null);
-        int correct = 0;
+        boolean[] correct = new boolean[items.size()];
         for (int i = 0; i < items.size(); i++) {
-            if (results.get(i).text().startsWith(items.get(i).completion())) {
-                correct++;
-            }
+            correct[i] = results.get(i).text().startsWith(items.get(i).completion());
         }
-        return (double) correct / items.size();
+        return correct;
     }
 }

@@ -12,12 +12,16 @@ import io.laai.intervention.Composition;
 import io.laai.intervention.Intervention;
 import io.laai.model.LanguageModel;
 import io.laai.model.ModelConfig;
+import io.laai.model.Steering;
 
 /**
  * Learns a task's intervention from demonstrations: validation (leave-one-out under six
  * demonstrations, else a held-out split) reports how the intervention and the base model do on
  * demonstrations they did not see; layer choice {@code auto} keeps the single layer that scores
  * best there; the final fit uses every demonstration; groups driven to zero are pruned.
+ * <p>
+ * Independent fits run together in batched steps ({@link DeltaFit#fitMany}): the validation folds
+ * and layer candidates of a task, and with {@link #trainMany} several tasks at once.
  */
 public final class Trainer {
 
@@ -28,71 +32,157 @@ public final class Trainer {
     }
 
     /**
-     * Trains version {@code version} of a task. {@code previous}, the task's current version if
-     * any, is the warm start (when its site and positions match) and is scored on the same held-out
-     * demonstrations as the candidate, for the publish gate.
+     * One task's training: version {@code version} of {@code task}. {@code previous}, the task's
+     * current version if any, is the warm start (when its site and positions match) and is scored
+     * on the same held-out demonstrations as the candidate, for the publish gate.
      */
+    public record Job(String task, long version, List<Demonstration> demos, TrainConfig cfg, Intervention previous) {
+    }
+
     public TrainResult train(String task, long version, List<Demonstration> demos, TrainConfig cfg,
             Intervention previous, TrainingProgress progress) {
-        long start = System.nanoTime();
-        EncodedBatch all = EncodedBatch.of(lm, demos);
-        ModelConfig c = lm.config();
-        Intervention warmStart = previous;
-        if (warmStart != null && (warmStart.site() != cfg.site() || warmStart.positions() != cfg.positions())) {
-            warmStart = null; // a different site or position rule starts afresh
+        return trainMany(List.of(new Job(task, version, demos, cfg, previous)), progress).get(0);
+    }
+
+    /**
+     * Trains tasks together; results in the order of {@code jobs}. Tasks with different sites or
+     * position rules are trained in separate groups. Step reports reach {@code progress} when there
+     * is one job; cancellation always does. {@code millis} of each result is the whole call's time.
+     */
+    public List<TrainResult> trainMany(List<Job> jobs, TrainingProgress progress) {
+        Map<String, List<Integer>> groups = new LinkedHashMap<>();
+        for (int j = 0; j < jobs.size(); j++) {
+            TrainConfig c = jobs.get(j).cfg();
+            groups.computeIfAbsent(c.site().id() + "/" + c.positions().id(), k -> new ArrayList<>()).add(j);
         }
+        TrainResult[] out = new TrainResult[jobs.size()];
+        for (List<Integer> group : groups.values()) {
+            List<TrainResult> results = trainGroup(group.stream().map(jobs::get).toList(), progress);
+            for (int i = 0; i < group.size(); i++) {
+                out[group.get(i)] = results.get(i);
+            }
+        }
+        return List.of(out);
+    }
+
+    /** Per job: its folds, the layer sets it tries, its warm start. */
+    private final class Plan {
+        final Job job;
+        final Intervention warmStart;
+        final List<Fold> folds;
+        final List<List<Integer>> candidates = new ArrayList<>();
+        Score chosen;
+        List<Integer> layers;
+
+        Plan(Job job) {
+            this.job = job;
+            Intervention w = job.previous();
+            this.warmStart = w != null && w.site() == job.cfg().site() && w.positions() == job.cfg().positions() ? w : null;
+            this.folds = folds(job.demos(), job.cfg());
+            this.layers = job.cfg().layerList(lm.config().numHiddenLayers());
+            if (job.cfg().layers().equals("auto")) {
+                layers.forEach(l -> candidates.add(List.of(l)));
+            } else if (!folds.isEmpty()) {
+                candidates.add(layers);
+            }
+        }
+
+        List<Demonstration> heldOut() {
+            return folds.stream().flatMap(f -> f.test.stream()).toList();
+        }
+    }
+
+    private List<TrainResult> trainGroup(List<Job> jobs, TrainingProgress progress) {
+        long start = System.nanoTime();
         TrainingProgress quiet = progress == null ? null : progress.silent();
-        List<Integer> layers = cfg.layerList(c.numHiddenLayers());
-        List<Fold> folds = folds(demos, cfg);
-        Score chosen = null;
-        if (cfg.layers().equals("auto")) {
-            for (int layer : layers) {
-                Score s = validate(folds, List.of(layer), cfg, warmStart, quiet);
-                if (chosen == null || s.betterThan(chosen)) {
-                    chosen = s;
+        List<Plan> plans = jobs.stream().map(Plan::new).toList();
+        validate(plans, quiet);
+        List<DeltaFit.Problem> finals = new ArrayList<>();
+        for (Plan p : plans) {
+            if (p.chosen != null && p.job.cfg().layers().equals("auto")) {
+                p.layers = p.chosen.layers;
+            }
+            finals.add(new DeltaFit.Problem(p.job.demos(), p.layers, init(p.warmStart, p.layers), p.job.cfg()));
+        }
+        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, finals, plans.size() == 1 ? progress : quiet);
+
+        // The base model and each previous version on the held-out demonstrations, in one generation.
+        List<Steering> steering = new ArrayList<>();
+        List<Demonstration> items = new ArrayList<>();
+        for (Plan p : plans) {
+            for (Demonstration d : p.heldOut()) {
+                steering.add(Steering.NONE);
+                items.add(d);
+            }
+            if (p.job.previous() != null) {
+                Steering prev = Composition.of(Map.of(p.job.previous(), 1.0));
+                for (Demonstration d : p.heldOut()) {
+                    steering.add(prev);
+                    items.add(d);
                 }
             }
-            layers = chosen.layers;
-        } else if (!folds.isEmpty()) {
-            chosen = validate(folds, layers, cfg, warmStart, quiet);
         }
-        DeltaFit.Result fit = DeltaFit.fit(lm, all, layers, init(warmStart, layers), cfg, progress);
-        double baseAccuracy = Double.NaN;
-        double baseLoss = Double.NaN;
-        double previousAccuracy = Double.NaN;
-        if (!folds.isEmpty()) {
-            List<Demonstration> heldOut = folds.stream().flatMap(f -> f.test.stream()).toList();
-            baseAccuracy = Evaluator.accuracy(lm, io.laai.model.Steering.NONE, heldOut);
-            baseLoss = DeltaFit.crossEntropy(lm, EncodedBatch.of(lm, heldOut), layers, null, cfg.positions(), cfg.site());
-            if (previous != null) {
-                previousAccuracy = Evaluator.accuracy(lm, Composition.of(Map.of(previous, 1.0)), heldOut);
+        boolean[] correct = items.isEmpty() ? new boolean[0] : Evaluator.correct(lm, steering, items, "");
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        List<TrainResult> results = new ArrayList<>();
+        int at = 0;
+        for (int j = 0; j < plans.size(); j++) {
+            Plan p = plans.get(j);
+            int n = p.heldOut().size();
+            double baseAccuracy = n == 0 ? Double.NaN : fraction(correct, at, n);
+            at += n;
+            double previousAccuracy = Double.NaN;
+            if (p.job.previous() != null) {
+                previousAccuracy = n == 0 ? Double.NaN : fraction(correct, at, n);
+                at += n;
             }
+            double baseLoss = n == 0 ? Double.NaN
+                    : DeltaFit.crossEntropy(lm, EncodedBatch.of(lm, p.heldOut()), p.layers, null, p.job.cfg().positions(),
+                            p.job.cfg().site());
+            results.add(result(p, fits.get(j), baseAccuracy, baseLoss, previousAccuracy, millis));
         }
+        return results;
+    }
+
+    private TrainResult result(Plan p, DeltaFit.Result fit, double baseAccuracy, double baseLoss, double previousAccuracy,
+            long millis) {
+        Job job = p.job;
+        TrainConfig cfg = job.cfg();
+        ModelConfig c = lm.config();
         TreeMap<Integer, float[]> kept = new TreeMap<>();
-        for (int i = 0; i < layers.size(); i++) {
+        for (int i = 0; i < p.layers.size(); i++) {
             if (Intervention.norm(fit.params()[i]) > 0) {
-                kept.put(layers.get(i), fit.params()[i]);
+                kept.put(p.layers.get(i), fit.params()[i]);
             }
         }
+        double valAccuracy = p.chosen == null ? Double.NaN : p.chosen.accuracy;
+        double valLoss = p.chosen == null ? Double.NaN : p.chosen.loss;
         Map<String, String> meta = new LinkedHashMap<>(cfg.asMap());
         meta.put("model_id", lm.id());
         meta.put("created_at", Instant.now().toString());
-        meta.put("demonstrations", Integer.toString(demos.size()));
+        meta.put("demonstrations", Integer.toString(job.demos().size()));
         meta.put("train_loss", Double.toString(fit.crossEntropy()));
         meta.put("train_steps", Integer.toString(fit.steps()));
-        meta.put("val_accuracy", chosen == null ? "NaN" : Double.toString(chosen.accuracy));
-        meta.put("val_loss", chosen == null ? "NaN" : Double.toString(chosen.loss));
+        meta.put("val_accuracy", Double.toString(valAccuracy));
+        meta.put("val_loss", Double.toString(valLoss));
         meta.put("base_val_accuracy", Double.toString(baseAccuracy));
         meta.put("base_val_loss", Double.toString(baseLoss));
-        if (previous != null) {
-            meta.put("previous_version", Long.toString(previous.version()));
+        if (job.previous() != null) {
+            meta.put("previous_version", Long.toString(job.previous().version()));
             meta.put("previous_val_accuracy", Double.toString(previousAccuracy));
         }
-        Intervention iv = new Intervention(task, version, cfg.site(), cfg.positions(), kept, lm.fingerprint(),
+        Intervention iv = new Intervention(job.task(), job.version(), cfg.site(), cfg.positions(), kept, lm.fingerprint(),
                 c.hiddenSize(), c.numAttentionHeads(), c.headDim(), meta);
-        return new TrainResult(iv, fit.crossEntropy(), fit.steps(), List.copyOf(layers),
-                chosen == null ? Double.NaN : chosen.accuracy, baseAccuracy,
-                chosen == null ? Double.NaN : chosen.loss, baseLoss, previousAccuracy, (System.nanoTime() - start) / 1_000_000);
+        return new TrainResult(iv, fit.crossEntropy(), fit.steps(), List.copyOf(p.layers), valAccuracy, baseAccuracy,
+                valLoss, baseLoss, previousAccuracy, millis);
+    }
+
+    private static double fraction(boolean[] correct, int from, int n) {
+        int k = 0;
+        for (int i = from; i < from + n; i++) {
+            k += correct[i] ? 1 : 0;
+        }
+        return (double) k / n;
     }
 
     /** Refuses demonstrations the model cannot train on (too long for its context, no completion tokens). */
@@ -134,29 +224,77 @@ public final class Trainer {
         return folds;
     }
 
-    private Score validate(List<Fold> folds, List<Integer> layers, TrainConfig cfg, Intervention warmStart,
-            TrainingProgress progress) {
-        if (folds.isEmpty()) {
-            return new Score(layers, Double.NaN, Double.NaN);
-        }
-        int correct = 0;
-        int items = 0;
-        double loss = 0;
-        for (Fold f : folds) {
-            DeltaFit.Result r = DeltaFit.fit(lm, EncodedBatch.of(lm, f.train), layers, init(warmStart, layers), cfg, progress);
-            TreeMap<Integer, float[]> deltas = new TreeMap<>();
-            for (int i = 0; i < layers.size(); i++) {
-                deltas.put(layers.get(i), r.params()[i]);
+    /**
+     * Every (job, layer candidate, fold) fit in one batched fit; then every fold's held-out
+     * demonstrations under its own Δ in one batched generation; each job keeps its best candidate.
+     */
+    private void validate(List<Plan> plans, TrainingProgress progress) {
+        List<DeltaFit.Problem> problems = new ArrayList<>();
+        List<int[]> owners = new ArrayList<>(); // (plan, candidate, fold)
+        for (int j = 0; j < plans.size(); j++) {
+            Plan p = plans.get(j);
+            if (p.folds.isEmpty()) {
+                continue;
             }
-            Intervention candidate = new Intervention("validation", 0, cfg.site(), cfg.positions(), deltas,
-                    lm.fingerprint(), lm.config().hiddenSize(), lm.config().numAttentionHeads(), lm.config().headDim(),
-                    Map.of());
-            correct += Math.round(Evaluator.accuracy(lm, Composition.of(Map.of(candidate, 1.0)), f.test) * f.test.size());
-            items += f.test.size();
-            loss += DeltaFit.crossEntropy(lm, EncodedBatch.of(lm, f.test), layers, r.params(), cfg.positions(), cfg.site())
-                    * f.test.size();
+            for (int c = 0; c < p.candidates.size(); c++) {
+                List<Integer> layers = p.candidates.get(c);
+                for (int f = 0; f < p.folds.size(); f++) {
+                    problems.add(new DeltaFit.Problem(p.folds.get(f).train, layers, init(p.warmStart, layers), p.job.cfg()));
+                    owners.add(new int[] {j, c, f});
+                }
+            }
         }
-        return new Score(layers, (double) correct / items, loss / items);
+        if (problems.isEmpty()) {
+            return;
+        }
+        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, problems, progress);
+        List<Steering> steering = new ArrayList<>();
+        List<Demonstration> items = new ArrayList<>();
+        for (int i = 0; i < problems.size(); i++) {
+            int[] o = owners.get(i);
+            Plan p = plans.get(o[0]);
+            Intervention candidate = candidate(p, p.candidates.get(o[1]), fits.get(i).params());
+            Steering s = Composition.of(Map.of(candidate, 1.0));
+            for (Demonstration d : p.folds.get(o[2]).test) {
+                steering.add(s);
+                items.add(d);
+            }
+        }
+        boolean[] correct = Evaluator.correct(lm, steering, items, "");
+        // Aggregate per (plan, candidate): correct items and summed held-out loss.
+        Map<Long, double[]> totals = new LinkedHashMap<>(); // key plan*1e6+candidate → {correct, items, loss}
+        int at = 0;
+        for (int i = 0; i < problems.size(); i++) {
+            int[] o = owners.get(i);
+            Plan p = plans.get(o[0]);
+            List<Integer> layers = p.candidates.get(o[1]);
+            List<Demonstration> test = p.folds.get(o[2]).test;
+            double[] t = totals.computeIfAbsent(o[0] * 1_000_000L + o[1], k -> new double[3]);
+            for (int k = 0; k < test.size(); k++) {
+                t[0] += correct[at++] ? 1 : 0;
+            }
+            t[1] += test.size();
+            t[2] += DeltaFit.crossEntropy(lm, EncodedBatch.of(lm, test), layers, fits.get(i).params(),
+                    p.job.cfg().positions(), p.job.cfg().site()) * test.size();
+        }
+        totals.forEach((key, t) -> {
+            Plan p = plans.get((int) (key / 1_000_000L));
+            List<Integer> layers = p.candidates.get((int) (key % 1_000_000L));
+            Score s = new Score(layers, t[0] / t[1], t[2] / t[1]);
+            if (p.chosen == null || s.betterThan(p.chosen)) {
+                p.chosen = s;
+            }
+        });
+    }
+
+    private Intervention candidate(Plan p, List<Integer> layers, float[][] params) {
+        TreeMap<Integer, float[]> deltas = new TreeMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            deltas.put(layers.get(i), params[i]);
+        }
+        ModelConfig c = lm.config();
+        return new Intervention("validation", 0, p.job.cfg().site(), p.job.cfg().positions(), deltas, lm.fingerprint(),
+                c.hiddenSize(), c.numAttentionHeads(), c.headDim(), Map.of());
     }
 
     private static float[][] init(Intervention warmStart, List<Integer> layers) {

@@ -106,7 +106,7 @@ class TrainerPipelineTest {
 
     TrainerPipeline start(String instance, DemonstrationBatch.Limits limits) {
         TrainerPipeline.Settings s = new TrainerPipeline.Settings(broker.bootstrapServers(), "trainers", instance, 16, limits,
-                TrainConfig.DEFAULTS, true, 2, 2000);
+                TrainConfig.DEFAULTS, true, 2, 2000, 4);
         TrainerPipeline p = new TrainerPipeline(lm, s, new SimpleMeterRegistry()).start();
         pipelines.add(p);
         return p;
@@ -274,7 +274,7 @@ class TrainerPipelineTest {
         }
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         TrainerPipeline third = new TrainerPipeline(lm, new TrainerPipeline.Settings(broker.bootstrapServers(), "trainers",
-                "third", 16, DemonstrationBatch.Limits.DEFAULTS, TrainConfig.DEFAULTS, true, 2, 2000), meters).start();
+                "third", 16, DemonstrationBatch.Limits.DEFAULTS, TrainConfig.DEFAULTS, true, 2, 2000, 4), meters).start();
         pipelines.add(third);
         await().atMost(Duration.ofSeconds(60)).until(() -> meters.counter("laai.trainer.batches.replayed").count() == 1);
         await().atMost(Duration.ofSeconds(30)).until(() -> committed().getOrDefault(m.partition(), 0L) == m.offset() + 1);

@@ -24,12 +24,11 @@ class DeterminismTest {
         try (LanguageModel lm = LanguageModel.load(SharedData.stories260K(), Device.cpu())) {
             List<Demonstration> demos = TaskFile.readTasks(SharedData.root().resolve("tasks/stories260K-examples.jsonl"))
                     .get(0).train();
-            EncodedBatch batch = EncodedBatch.of(lm, demos);
             TrainConfig cfg = TrainConfig.DEFAULTS.with(Map.of("steps", "80", "patience", "1000"));
             List<String> runs = new ArrayList<>();
             for (int r = 0; r < 6; r++) {
                 StringBuilder trace = new StringBuilder();
-                DeltaFit.fit(lm, batch, List.of(0, 1, 2, 3, 4), null, cfg,
+                DeltaFit.fit(lm, demos, List.of(0, 1, 2, 3, 4), null, cfg,
                         (step, ce, objective) -> trace.append(Double.toHexString(ce)).append(' '));
                 runs.add(trace.toString());
                 System.gc(); // free the Java side of earlier temporaries, as a long-running service would

@@ -185,4 +185,48 @@ class TrainerTest {
                 io.laai.intervention.Site.RESIDUAL, io.laai.intervention.Positions.ALL, deltas, "x", 64, 8, 8, Map.of()));
         assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
     }
+
+    @Test
+    void problemsFittedTogetherEqualTheSameProblemsFittedAlone() {
+        List<Demonstration> a = task("boy-named-max").train();
+        List<Demonstration> b = tasks.get(1).train();
+        TrainConfig fast = TrainConfig.DEFAULTS.with(Map.of("steps", "40", "validation", "none"));
+        TrainConfig slower = fast.with(Map.of("learning_rate", "0.05", "patience", "5"));
+        DeltaFit.Problem pa = new DeltaFit.Problem(a, List.of(0, 1, 2, 3, 4), null, fast);
+        DeltaFit.Problem pb = new DeltaFit.Problem(b, List.of(2), null, slower);
+        List<DeltaFit.Result> together = DeltaFit.fitMany(lm, List.of(pa, pb), null);
+        DeltaFit.Result aloneA = DeltaFit.fit(lm, a, pa.layers(), null, fast, null);
+        DeltaFit.Result aloneB = DeltaFit.fit(lm, b, pb.layers(), null, slower, null);
+        assertClose(aloneA, together.get(0));
+        assertClose(aloneB, together.get(1));
+    }
+
+    @Test
+    void tasksTrainedTogetherMatchTasksTrainedAlone() {
+        Trainer trainer = new Trainer(lm);
+        List<Trainer.Job> jobs = tasks.subList(0, 3).stream()
+                .map(t -> new Trainer.Job(t.task(), 1, t.train(), TrainConfig.DEFAULTS, null)).toList();
+        List<TrainResult> together = trainer.trainMany(jobs, null);
+        for (int i = 0; i < jobs.size(); i++) {
+            Trainer.Job j = jobs.get(i);
+            TrainResult alone = trainer.train(j.task(), 1, j.demos(), j.cfg(), null, null);
+            TrainResult t = together.get(i);
+            assertEquals(j.task(), t.intervention().task());
+            assertEquals(alone.valAccuracy(), t.valAccuracy(), j.task());
+            assertEquals(alone.baseValAccuracy(), t.baseValAccuracy(), j.task());
+            assertEquals(alone.layers(), t.layers(), j.task());
+            assertEquals(alone.trainLoss(), t.trainLoss(), 1e-3 * Math.max(1, alone.trainLoss()), j.task());
+        }
+    }
+
+    /** Batched and alone differ only by float rounding (other padding, other reduction order). */
+    static void assertClose(DeltaFit.Result alone, DeltaFit.Result together) {
+        assertEquals(alone.steps(), together.steps(), "steps");
+        assertEquals(alone.crossEntropy(), together.crossEntropy(), 1e-4 * Math.max(1, alone.crossEntropy()));
+        for (int i = 0; i < alone.params().length; i++) {
+            for (int j = 0; j < alone.params()[i].length; j++) {
+                assertEquals(alone.params()[i][j], together.params()[i][j], 1e-3, "param " + i + "/" + j);
+            }
+        }
+    }
 }
