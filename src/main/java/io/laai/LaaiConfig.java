@@ -84,9 +84,16 @@ public interface LaaiConfig {
         @WithDefault("16")
         double maxScale();
 
-        /** Most requests that share one batched generation. */
+        /** Most requests decoded together (rows of the continuous batch). */
         @WithDefault("32")
         int maxBatch();
+
+        /**
+         * Columns of the shared KV cache (capped by the model's context): the longest prompt plus
+         * completion one request may reach. Memory: max-batch x kv-tokens x the model's KV size per token.
+         */
+        @WithDefault("2048")
+        int kvTokens();
 
         /** Bearer keys; when set, every /v1 call needs one. */
         Optional<java.util.List<String>> apiKeys();

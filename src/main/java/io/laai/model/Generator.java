@@ -43,11 +43,12 @@ public final class Generator {
     public List<Result> generate(List<Request> requests, Listener listener) {
         ModelConfig c = model.config();
         int b = requests.size();
-        Row[] rows = new Row[b];
+        GenerationRow[] rows = new GenerationRow[b];
         int t0 = 0;
         int longest = 0;
         for (int i = 0; i < b; i++) {
-            rows[i] = new Row(requests.get(i), promptIds(requests.get(i).prompt()), c.maxPositionEmbeddings());
+            rows[i] = new GenerationRow(requests.get(i), GenerationRow.promptIds(model, requests.get(i).prompt()),
+                    c.maxPositionEmbeddings(), "the model's context");
             t0 = Math.max(t0, rows[i].prompt.length);
             longest = Math.max(longest, rows[i].limit);
         }
@@ -96,21 +97,15 @@ public final class Generator {
             }
         }
         List<Result> results = new ArrayList<>(b);
-        for (Row row : rows) {
+        for (GenerationRow row : rows) {
             results.add(new Result(row.text(model), row.finishReason, row.prompt.length, row.generated.size()));
         }
         return results;
     }
 
-    private int[] promptIds(String prompt) {
-        int[] ids = model.tokenizer().encode(prompt, true);
-        // GPT-2 adds no BOS: an empty prompt starts from its <|endoftext|>.
-        return ids.length == 0 ? new int[] {model.config().bosTokenId()} : ids;
-    }
-
     /** One forward pass; returns each row's next token. */
     private int[] step(NDManager req, KvCache cache, RowDeltas deltas, long[] ids, long[] pos, float[] bias,
-            float[] mask, int b, int t, Row[] rows, boolean greedy) {
+            float[] mask, int b, int t, GenerationRow[] rows, boolean greedy) {
         try (NDScope scope = new NDScope()) {
             NDArray idArray = req.create(ids, new Shape(b, t));
             NDArray posArray = req.create(pos, new Shape(b, t));
@@ -147,72 +142,5 @@ public final class Generator {
             }
         }
         return bias;
-    }
-
-    /** A row's progress through generation. */
-    private static final class Row {
-        final Request request;
-        final int[] prompt;
-        final int limit;
-        final Sampler sampler;
-        final List<Integer> generated = new ArrayList<>();
-        boolean done;
-        String finishReason = "length";
-        String stopText;
-        int emitted;
-
-        Row(Request request, int[] prompt, int context) {
-            this.request = request;
-            this.prompt = prompt;
-            if (prompt.length >= context) {
-                throw new IllegalArgumentException("the prompt is " + prompt.length
-                        + " tokens; the model's context is " + context);
-            }
-            this.limit = Math.min(request.params().maxTokens(), context - prompt.length);
-            this.sampler = new Sampler(request.params());
-        }
-
-        void accept(int token, LanguageModel model, Listener listener, int index) {
-            ModelConfig c = model.config();
-            boolean end = !request.params().ignoreEos() && (c.eosTokenIds().contains(token)
-                    || (c.family() == ModelConfig.Family.LLAMA && token == c.bosTokenId()));
-            if (end) {
-                done = true;
-                finishReason = "stop";
-            } else {
-                generated.add(token);
-                done = generated.size() >= limit;
-            }
-            List<String> stops = request.params().stop();
-            if (stops.isEmpty() && listener == null) {
-                return;
-            }
-            String text = model.tokenizer().continuation(prompt, ids());
-            for (String s : stops) {
-                int at = text.indexOf(s);
-                if (at >= 0) {
-                    text = text.substring(0, at);
-                    stopText = text;
-                    done = true;
-                    finishReason = "stop";
-                }
-            }
-            if (listener != null) {
-                // Hold back a trailing replacement character: the rest of a multi-byte character may follow.
-                int upTo = !done && text.endsWith("\uFFFD") ? text.length() - 1 : text.length();
-                if (upTo > emitted) {
-                    listener.onText(index, text.substring(emitted, upTo));
-                    emitted = upTo;
-                }
-            }
-        }
-
-        int[] ids() {
-            return generated.stream().mapToInt(Integer::intValue).toArray();
-        }
-
-        String text(LanguageModel model) {
-            return stopText != null ? stopText : model.tokenizer().continuation(prompt, ids());
-        }
     }
 }

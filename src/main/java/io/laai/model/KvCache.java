@@ -2,24 +2,31 @@ package io.laai.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Per-request keys and values, preallocated to a fixed capacity so a generation never grows
- * beyond it. Owns its manager: close it when the request ends.
+ * Keys and values, preallocated to a fixed number of rows and columns (token slots) so a
+ * generation never grows beyond them. Every row writes at the same column, {@link #length()}; a
+ * forward pass may use only the first {@link #rows(int) rows}. Owns its manager: close it when
+ * done.
  */
 public final class KvCache implements AutoCloseable {
 
     private final NDManager manager;
     private final NDArray[] keys;   // per layer (B, kvH, capacity, d)
     private final NDArray[] values; // per layer (B, kvH, capacity, d)
+    private final int batch;
     private final int capacity;
+    private int rows;
     private int length;
 
     public KvCache(NDManager parent, ModelConfig c, int batch, int capacity) {
         this.manager = parent.newSubManager();
+        this.batch = batch;
+        this.rows = batch;
         this.capacity = capacity;
         this.keys = new NDArray[c.numHiddenLayers()];
         this.values = new NDArray[c.numHiddenLayers()];
@@ -38,22 +45,78 @@ public final class KvCache implements AutoCloseable {
         return capacity;
     }
 
-    /** Writes this step's k, v (B, kvH, T, d) at the current length and returns all keys/values so far. */
+    /** The next forward passes use rows [0, n) of the cache. */
+    void rows(int n) {
+        if (n < 1 || n > batch) {
+            throw new IllegalArgumentException("rows " + n + " outside [1, " + batch + "]");
+        }
+        rows = n;
+    }
+
+    /** Writes this step's k, v (rows, kvH, T, d) at the current length and returns all keys/values so far. */
     NDArray[] append(int layer, NDArray k, NDArray v) {
         int t = (int) k.getShape().get(2);
         if (length + t > capacity) {
             throw new IllegalStateException("KV cache full: " + length + " + " + t + " > " + capacity);
         }
-        NDIndex slot = new NDIndex(":, :, {}:{}", length, length + t);
+        String r = rows == batch ? ":" : "0:" + rows;
+        NDIndex slot = new NDIndex(r + ", :, {}:{}", length, length + t);
         keys[layer].set(slot, k);
         values[layer].set(slot, v);
-        NDIndex upTo = new NDIndex(":, :, :{}", length + t);
+        NDIndex upTo = new NDIndex(r + ", :, :{}", length + t);
         return new NDArray[] {keys[layer].get(upTo), values[layer].get(upTo)};
     }
 
     /** Called once per forward pass, after every layer has appended. */
     void advance(int t) {
         length += t;
+    }
+
+    /** Moves the write column forward (the columns skipped hold nothing; masks must exclude them) or to 0. */
+    void jumpTo(int column) {
+        if (column < 0 || column > capacity) {
+            throw new IllegalArgumentException("column " + column + " outside [0, " + capacity + "]");
+        }
+        length = column;
+    }
+
+    /** Copies columns [from, from + n) of row {@code row} of another cache into this cache's row {@code to} at [at, at + n). */
+    void copyRow(KvCache source, int row, int from, int to, int at, int n) {
+        NDIndex src = new NDIndex("{}, :, {}:{}", row, from, from + n);
+        NDIndex dst = new NDIndex("{}, :, {}:{}", to, at, at + n);
+        try (NDScope scope = new NDScope()) { // the slices are temporaries
+            for (int l = 0; l < keys.length; l++) {
+                keys[l].set(dst, source.keys[l].get(src));
+                values[l].set(dst, source.values[l].get(src));
+            }
+        }
+    }
+
+    /**
+     * Moves every row's columns [0, length) by {@code by}: left (negative) drops the first -by
+     * columns, right (positive) opens by unused columns at the front. The length moves with them.
+     */
+    void shift(int by) {
+        if (by == 0) {
+            return;
+        }
+        int from = by < 0 ? -by : 0;
+        int n = length - from;
+        if (by > 0 && length + by > capacity) {
+            throw new IllegalStateException("cannot shift " + length + " columns right by " + by + " within " + capacity);
+        }
+        if (n > 0) {
+            NDIndex src = new NDIndex(":, :, {}:{}", from, length);
+            NDIndex dst = new NDIndex(":, :, {}:{}", from + by, length + by);
+            try (NDScope scope = new NDScope()) { // the slices and copies are temporaries
+                for (int l = 0; l < keys.length; l++) {
+                    // A copy first: source and destination overlap.
+                    keys[l].set(dst, keys[l].get(src).duplicate());
+                    values[l].set(dst, values[l].get(src).duplicate());
+                }
+            }
+        }
+        length = Math.max(0, length + by);
     }
 
     @Override

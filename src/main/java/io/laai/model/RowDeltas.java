@@ -33,6 +33,18 @@ final class RowDeltas {
         return new RowDeltas(heads, resid);
     }
 
+    /** Refuses a row's steering whose vectors do not fit the model, before it joins a batch. */
+    static void check(ModelConfig c, Steering steering) {
+        int headWidth = c.numAttentionHeads() * c.headDim();
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            float[] h = steering.attnHeads(l);
+            float[] r = steering.residual(l);
+            if ((h != null && h.length != headWidth) || (r != null && r.length != c.hiddenSize())) {
+                throw new IllegalArgumentException("intervention vector for layer " + l + " does not fit the model");
+            }
+        }
+    }
+
     private static NDArray stack(NDManager manager, List<Steering> steering, int layer, int width, boolean heads) {
         float[] data = null;
         for (int i = 0; i < steering.size(); i++) {

@@ -1,0 +1,142 @@
+package io.laai.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import ai.djl.Device;
+import io.laai.SharedData;
+import io.laai.intervention.Composition;
+import io.laai.intervention.Intervention;
+import io.laai.intervention.Positions;
+import io.laai.intervention.Site;
+
+/**
+ * Continuous batching on stories260K: requests that join a running batch and leave it at any
+ * token produce what each produces alone, through the cache shifting both ways.
+ */
+class ContinuousGeneratorTest {
+
+    static LanguageModel lm;
+    static final String[] PROMPTS = {"Once upon a time", "The boy was named", "Lily saw a big dog. The dog",
+        "One day, a little girl went to the park with her mom and her dad. They saw a big tree and", "Tom"};
+
+    @BeforeAll
+    static void load() {
+        lm = LanguageModel.load(SharedData.stories260K(), Device.cpu());
+    }
+
+    @AfterAll
+    static void close() {
+        if (lm != null) {
+            lm.close();
+        }
+    }
+
+    static Steering steering(int seed, Positions positions) {
+        Random r = new Random(seed);
+        float[] v = new float[64];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        Intervention iv = new Intervention("t" + seed, 1, Site.RESIDUAL, positions, new TreeMap<>(Map.of(2, v)),
+                lm.fingerprint(), 64, 8, 8, Map.of());
+        return Composition.of(Map.of(iv, 1.0));
+    }
+
+    /** A varied request: greedy or seeded sampling, with or without steering, of different lengths. */
+    static Generator.Request request(int i) {
+        SamplingParams params = i % 2 == 0 ? SamplingParams.greedy(6 + 3 * (i % 5))
+                : new SamplingParams(5 + 2 * (i % 7), 0.9, 0.95, i, List.of(), false);
+        Steering s = i % 3 == 0 ? Steering.NONE : steering(i % 4, i % 3 == 1 ? Positions.LAST : Positions.ALL);
+        return new Generator.Request(PROMPTS[i % PROMPTS.length], params, s);
+    }
+
+    static String alone(Generator.Request r) {
+        return new Generator(lm).generate(r).text();
+    }
+
+    @Test
+    void requestsJoinAndLeaveARunningBatchAndEachGetsWhatItGetsAlone() throws Exception {
+        try (ContinuousGenerator g = new ContinuousGenerator(lm, 8, 2048)) {
+            AtomicInteger pieces = new AtomicInteger();
+            Generator.Request longOne = new Generator.Request("Once upon a time", SamplingParams.greedy(400).withIgnoreEos(true),
+                    steering(7, Positions.LAST));
+            CompletableFuture<Generator.Result> running = g.submit(longOne, text -> pieces.incrementAndGet());
+            while (pieces.get() < 10) {
+                Thread.sleep(1);
+            }
+            List<CompletableFuture<Generator.Result>> shorts = new ArrayList<>();
+            List<Boolean> longDoneFirst = new java.util.concurrent.CopyOnWriteArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                CompletableFuture<Generator.Result> f = g.submit(request(i), null);
+                f.thenRun(() -> longDoneFirst.add(running.isDone())); // runs as the short one completes
+                shorts.add(f);
+                Thread.sleep(3); // arrivals spread over steps
+            }
+            for (int i = 0; i < shorts.size(); i++) {
+                assertEquals(alone(request(i)), shorts.get(i).get(60, TimeUnit.SECONDS).text(), "request " + i);
+            }
+            assertEquals(List.of(false), longDoneFirst.stream().distinct().toList(),
+                    "every short request left the batch while the long one was still decoding");
+            Generator.Result r = running.get(60, TimeUnit.SECONDS);
+            assertEquals(400, r.completionTokens());
+            assertEquals(alone(longOne), r.text());
+        }
+    }
+
+    @Test
+    void aSmallCacheShiftsLeftAndRightAndStaysExact() throws Exception {
+        // 64 columns: rows arriving one after another fill the cache and force it to drop leading
+        // columns; a long prompt arriving after short ones forces it to open columns in front.
+        try (ContinuousGenerator g = new ContinuousGenerator(lm, 4, 64)) {
+            List<Generator.Request> requests = new ArrayList<>();
+            List<CompletableFuture<Generator.Result>> results = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                Generator.Request r = request(i);
+                requests.add(r);
+                AtomicInteger pieces = new AtomicInteger();
+                CompletableFuture<Generator.Result> f = g.submit(r, text -> pieces.incrementAndGet());
+                results.add(f);
+                while (pieces.get() < 3 && !f.isDone()) { // the next arrives a few tokens into this one
+                    Thread.sleep(1);
+                }
+            }
+            for (int i = 0; i < results.size(); i++) {
+                assertEquals(alone(requests.get(i)), results.get(i).get(60, TimeUnit.SECONDS).text(), "request " + i);
+            }
+            assertTrue(g.shiftsLeft > 0 && g.shiftsRight > 0, "shifts left " + g.shiftsLeft + ", right " + g.shiftsRight);
+        }
+    }
+
+    @Test
+    void aPromptTooLongForTheCacheFailsAloneAndStreamingDeliversTheText() throws Exception {
+        try (ContinuousGenerator g = new ContinuousGenerator(lm, 4, 32)) {
+            StringBuilder streamed = new StringBuilder();
+            Generator.Request ok = new Generator.Request("Once upon a time", SamplingParams.greedy(12), Steering.NONE);
+            CompletableFuture<Generator.Result> fine = g.submit(ok, streamed::append);
+            CompletableFuture<Generator.Result> tooLong = g.submit(new Generator.Request(
+                    "Once upon a time, there was a little girl named Lily. She loved to play outside in the park every day.",
+                    SamplingParams.greedy(4), Steering.NONE), null);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> tooLong.get(30, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("laai.edge.kv-tokens is 32"), e.getCause().getMessage());
+            Generator.Result r = fine.get(30, TimeUnit.SECONDS);
+            assertEquals(alone(ok), r.text());
+            assertEquals(r.text(), streamed.toString());
+        }
+    }
+}
