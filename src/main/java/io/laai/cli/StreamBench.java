@@ -83,6 +83,9 @@ final class StreamBench {
         List<Double> training = new ArrayList<>();
         try (TrainerPipeline pipeline = pipeline(bootstrap, "bench-latency", 2000);
                 KafkaConsumer<String, byte[]> events = consumer(bootstrap, Topics.TRAINING_EVENTS)) {
+            while (pipeline.assignments() == 0) {
+                Thread.sleep(10); // joining the group is start-up, not latency
+            }
             for (int i = 0; i < batches; i++) {
                 TaskFile.Task task = tasks.get(i % tasks.size());
                 RecordMetadata m = send(producer, task.task(), task.train(), "replace");

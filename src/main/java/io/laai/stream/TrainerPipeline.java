@@ -285,12 +285,17 @@ public final class TrainerPipeline implements AutoCloseable {
         Intervention latest = artifacts.get(name);
         Task t = new Task(name, partition, state, latest);
         if (latest != null && latest.version() > state.version()) {
-            String p = latest.metadata().get(SOURCE_PARTITION);
-            String o = latest.metadata().get(SOURCE_OFFSET);
-            if (p != null && o != null && Integer.parseInt(p) == partition && Long.parseLong(o) > state.offset()) {
-                t.orphan = new Orphan(latest.version(), Long.parseLong(o));
-                LOG.infof("Task %s: version %d was published without its state; adopting it for batches up to offset %s",
-                        name, latest.version(), o);
+            try {
+                String p = latest.metadata().get(SOURCE_PARTITION);
+                String o = latest.metadata().get(SOURCE_OFFSET);
+                if (p != null && o != null && Integer.parseInt(p) == partition && Long.parseLong(o) > state.offset()) {
+                    t.orphan = new Orphan(latest.version(), Long.parseLong(o));
+                    LOG.infof("Task %s: version %d was published without its state; adopting it for batches up to offset %s",
+                            name, latest.version(), o);
+                }
+            } catch (NumberFormatException e) {
+                LOG.warnf("Task %s: artifact version %d has an unreadable source position; not adopting it", name,
+                        latest.version());
             }
         }
         return t;
@@ -529,7 +534,14 @@ public final class TrainerPipeline implements AutoCloseable {
             TaskState before = t.state;
             TaskState grown = grow(before, batches, before.version(), "training");
             long version = Math.max(before.version(), t.latest == null ? 0 : t.latest.version()) + 1;
-            steps.add(new Step(t, batches, before, grown, version, settings.defaults().with(grown.config())));
+            TrainConfig cfg;
+            try {
+                cfg = settings.defaults().with(grown.config());
+            } catch (IllegalArgumentException bad) { // each batch's settings were valid; together they are not
+                failed(new Step(t, batches, before, grown, version, null), bad);
+                continue;
+            }
+            steps.add(new Step(t, batches, before, grown, version, cfg));
             events.send(events.of(t.name, "started").put("version", version).put("demonstrations", grown.window().size())
                     .put("batches", batches.size()).put("partition", grown.partition()).put("offset", grown.offset())
                     .put("tasks_in_step", taken.size()));
