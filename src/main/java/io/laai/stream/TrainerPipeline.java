@@ -771,7 +771,7 @@ public final class TrainerPipeline implements AutoCloseable {
             consumed = registry.counter("laai.trainer.batches.consumed");
             replayed = registry.counter("laai.trainer.batches.replayed");
             published = registry.counter("laai.trainer.versions.published");
-            training = Timer.builder("laai.trainer.training").description("time to train one task version")
+            training = Timer.builder("laai.trainer.training").description("the training that produced a candidate version (shared by tasks trained together)")
                     .publishPercentiles(0.5, 0.95).register(registry);
             latency = Timer.builder("laai.trainer.batch.latency")
                     .description("from a batch's produce timestamp to its artifact's acknowledgement")

@@ -153,6 +153,11 @@ class GenerateResourceTest {
         problem("{\"prompt\": \"x\", \"task\": \"gen-a\", \"scale\": 1000}", 400, "laai.edge.max-scale");
         problem("{\"prompt\": \"x\", \"temperature\": -1}", 400, "temperature");
         problem("{\"prompt\": \"x\", \"stop\": [\"\"]}", 400, "stop strings must not be empty");
+        // Within the character limit, but more tokens than a row of the KV cache holds.
+        problem("{\"prompt\": \"" + "x ".repeat(3000) + "\"}", 400, "the model's context is 2048");
+        given().contentType(ContentType.JSON).body("{\"model\": \"base\", \"prompt\": \"" + "x ".repeat(3000) + "\"}")
+                .post("/v1/completions").then().statusCode(400).contentType("application/problem+json")
+                .body("detail", containsString("the model's context is 2048"));
     }
 
     private void problem(String body, int status, String detail) {
