@@ -210,42 +210,26 @@ public final class ContinuousGenerator implements AutoCloseable {
                 }
             }
         }
-        prefill(manager, cache, joined, cache.length(), longest);
+        prefill(manager, cache, joined, cache.length());
     }
 
-    private void prefill(NDManager manager, KvCache cache, List<Integer> joined, int column, int t0) {
+    private void prefill(NDManager manager, KvCache cache, List<Integer> joined, int column) {
         int n = joined.size();
-        long[] ids = new long[n * t0];
-        long[] pos = new long[n * t0];
-        float[] mask = new float[n * t0];
-        boolean[][] valid = new boolean[n][t0];
-        List<Steering> steering = new ArrayList<>();
-        for (int j = 0; j < n; j++) {
-            Slot s = slots[joined.get(j)];
-            int[] prompt = s.row.prompt;
-            int pad = t0 - prompt.length;
-            boolean allPositions = s.job.request.steering().allPositions();
-            for (int k = 0; k < t0; k++) {
-                boolean real = k >= pad;
-                valid[j][k] = real;
-                ids[j * t0 + k] = real ? prompt[k - pad] : 0;
-                pos[j * t0 + k] = real ? k - pad : 0;
-                mask[j * t0 + k] = real && (allPositions || k == t0 - 1) ? 1f : 0f;
-            }
-            steering.add(s.job.request.steering());
-        }
+        List<GenerationRow> rows = joined.stream().map(i -> slots[i].row).toList();
+        int t0 = rows.stream().mapToInt(r -> r.prompt.length).max().orElseThrow();
+        GenerationRow.Prefill p = GenerationRow.Prefill.of(rows, t0);
         int[] next;
         try (NDManager req = manager.newSubManager(); KvCache own = new KvCache(req, config, n, t0);
                 NDScope scope = new NDScope()) {
-            RowDeltas d = RowDeltas.of(req, config, steering);
-            NDArray logits = model.transformer().forward(req.create(ids, new Shape(n, t0)), req.create(pos, new Shape(n, t0)),
-                    req.create(Generator.attentionBias(valid, t0, 0, t0), new Shape(n, 1, t0, t0)), own,
-                    d.hooks(req.create(mask, new Shape(n, t0, 1))), true);
-            next = sample(logits, joined);
+            RowDeltas d = RowDeltas.of(req, config, rows.stream().map(r -> r.request.steering()).toList());
+            NDArray logits = model.transformer().forward(req.create(p.ids(), new Shape(n, t0)),
+                    req.create(p.positions(), new Shape(n, t0)),
+                    req.create(Generator.attentionBias(p.valid(), t0, 0, t0),
+                            new Shape(n, 1, t0, t0)), own, d.hooks(req.create(p.mask(), new Shape(n, t0, 1))), true);
+            next = GenerationRow.nextTokens(logits, rows.toArray(new GenerationRow[0]), config.vocabSize());
             for (int j = 0; j < n; j++) {
-                Slot s = slots[joined.get(j)];
-                int p = s.row.prompt.length;
-                cache.copyRow(own, j, t0 - p, joined.get(j), column - p, p);
+                int length = rows.get(j).prompt.length;
+                cache.copyRow(own, j, t0 - length, joined.get(j), column - length, length);
             }
         }
         for (int j = 0; j < n; j++) {
@@ -307,7 +291,11 @@ public final class ContinuousGenerator implements AutoCloseable {
             NDArray logits = model.transformer().forward(manager.create(ids, new Shape(b, 1)),
                     manager.create(pos, new Shape(b, 1)), manager.create(bias, new Shape(b, 1, 1, l)), cache,
                     deltas.hooks(null), true);
-            next = sample(logits, null);
+            GenerationRow[] rowsInUse = new GenerationRow[b];
+            for (int i : rows) {
+                rowsInUse[i] = slots[i].row;
+            }
+            next = GenerationRow.nextTokens(logits, rowsInUse, config.vocabSize());
         } finally {
             cache.rows(slots.length);
         }
@@ -315,27 +303,6 @@ public final class ContinuousGenerator implements AutoCloseable {
             slots[i].nextPosition++;
             accept(i, next[i]);
         }
-    }
-
-    /** Next tokens; {@code joined} maps logits rows to slots (null: row i is slot i). */
-    private int[] sample(NDArray logits, List<Integer> joined) {
-        int b = (int) logits.getShape().get(0);
-        boolean greedy = true;
-        for (int r = 0; r < b; r++) {
-            Slot s = slots[joined == null ? r : joined.get(r)];
-            greedy &= s == null || s.row.request.params().isGreedy();
-        }
-        if (greedy) {
-            return Arrays.stream(logits.argMax(-1).toLongArray()).mapToInt(v -> (int) v).toArray();
-        }
-        float[] all = logits.toFloatArray();
-        int vocab = config.vocabSize();
-        int[] next = new int[b];
-        for (int r = 0; r < b; r++) {
-            Slot s = slots[joined == null ? r : joined.get(r)];
-            next[r] = s == null ? 0 : s.row.sampler.next(all, r * vocab, vocab);
-        }
-        return next;
     }
 
     private void accept(int i, int token) {

@@ -1,7 +1,10 @@
 package io.laai.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+
+import ai.djl.ndarray.NDArray;
 
 /** A row's progress through generation: its tokens, stop conditions and the text it has emitted. */
 final class GenerationRow {
@@ -19,6 +22,52 @@ final class GenerationRow {
     static int[] promptIds(LanguageModel model, String prompt) {
         int[] ids = model.tokenizer().encode(prompt, true);
         return ids.length == 0 ? new int[] {model.config().bosTokenId()} : ids;
+    }
+
+    /**
+     * Prompts as one left-padded prefill batch of length t: ids, positions (padding counts none),
+     * where Δ goes (the last prompt token, or every real token for the "all" rule), and which of the
+     * first {@code width} slots are real tokens.
+     */
+    record Prefill(int t, long[] ids, long[] positions, float[] mask, boolean[][] valid) {
+        static Prefill of(List<GenerationRow> rows, int width) {
+            int b = rows.size();
+            int t = rows.stream().mapToInt(r -> r.prompt.length).max().orElse(0);
+            long[] ids = new long[b * t];
+            long[] pos = new long[b * t];
+            float[] mask = new float[b * t];
+            boolean[][] valid = new boolean[b][width];
+            for (int i = 0; i < b; i++) {
+                GenerationRow row = rows.get(i);
+                int pad = t - row.prompt.length;
+                boolean allPositions = row.request.steering().allPositions();
+                for (int j = 0; j < t; j++) {
+                    boolean real = j >= pad;
+                    valid[i][j] = real;
+                    ids[i * t + j] = real ? row.prompt[j - pad] : 0;
+                    pos[i * t + j] = real ? j - pad : 0;
+                    mask[i * t + j] = real && (allPositions || j == t - 1) ? 1f : 0f;
+                }
+            }
+            return new Prefill(t, ids, pos, mask, valid);
+        }
+    }
+
+    /**
+     * Each row's next token from last-position logits (B, 1, V): argmax on the device when every
+     * row is greedy, else each row's own sampler. A null row (a free slot) gets 0.
+     */
+    static int[] nextTokens(NDArray logits, GenerationRow[] rows, int vocab) {
+        boolean greedy = Arrays.stream(rows).allMatch(r -> r == null || r.request.params().isGreedy());
+        if (greedy) {
+            return Arrays.stream(logits.argMax(-1).toLongArray()).mapToInt(v -> (int) v).toArray();
+        }
+        float[] all = logits.toFloatArray();
+        int[] next = new int[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            next[i] = rows[i] == null || rows[i].done ? 0 : rows[i].sampler.next(all, i * vocab, vocab);
+        }
+        return next;
     }
 
     /** context: the most token slots the row may use; contextName says where that limit comes from. */

@@ -56,24 +56,10 @@ public final class Generator {
         Transformer tf = model.transformer();
         try (NDManager req = tf.manager().newSubManager(); KvCache cache = new KvCache(req, c, b, capacity)) {
             RowDeltas deltas = RowDeltas.of(req, c, requests.stream().map(Request::steering).toList());
-            boolean[][] valid = new boolean[b][capacity];
-            long[] ids = new long[b * t0];
-            long[] pos = new long[b * t0];
-            float[] mask = new float[b * t0]; // where "last"/"all" position rules place Δ at prefill
-            for (int i = 0; i < b; i++) {
-                int pad = t0 - rows[i].prompt.length;
-                for (int j = 0; j < t0; j++) {
-                    boolean real = j >= pad;
-                    valid[i][j] = real;
-                    ids[i * t0 + j] = real ? rows[i].prompt[j - pad] : 0;
-                    pos[i * t0 + j] = real ? j - pad : 0;
-                    boolean allPos = requests.get(i).steering().allPositions();
-                    mask[i * t0 + j] = real && (allPos || j == t0 - 1) ? 1f : 0f;
-                }
-            }
+            GenerationRow.Prefill prefill = GenerationRow.Prefill.of(Arrays.asList(rows), capacity);
+            boolean[][] valid = prefill.valid();
             float[] bias = attentionBias(valid, t0, 0, t0);
-            boolean greedy = requests.stream().allMatch(r -> r.params().isGreedy());
-            int[] next = step(req, cache, deltas, ids, pos, bias, mask, b, t0, rows, greedy);
+            int[] next = step(req, cache, deltas, prefill.ids(), prefill.positions(), bias, prefill.mask(), b, t0, rows);
             for (int k = 0; ; k++) {
                 boolean active = false;
                 for (int i = 0; i < b; i++) {
@@ -93,7 +79,7 @@ public final class Generator {
                     valid[i][t0 + k] = true;
                 }
                 bias = attentionBias(valid, 1, t0 + k, t0 + k + 1);
-                next = step(req, cache, deltas, stepIds, stepPos, bias, null, b, 1, rows, greedy);
+                next = step(req, cache, deltas, stepIds, stepPos, bias, null, b, 1, rows);
             }
         }
         List<Result> results = new ArrayList<>(b);
@@ -105,24 +91,14 @@ public final class Generator {
 
     /** One forward pass; returns each row's next token. */
     private int[] step(NDManager req, KvCache cache, RowDeltas deltas, long[] ids, long[] pos, float[] bias,
-            float[] mask, int b, int t, GenerationRow[] rows, boolean greedy) {
+            float[] mask, int b, int t, GenerationRow[] rows) {
         try (NDScope scope = new NDScope()) {
             NDArray idArray = req.create(ids, new Shape(b, t));
             NDArray posArray = req.create(pos, new Shape(b, t));
             NDArray biasArray = req.create(bias, new Shape(b, 1, t, cache.length() + t));
             Hooks hooks = deltas.hooks(mask == null ? null : req.create(mask, new Shape(b, t, 1)));
             NDArray logits = model.transformer().forward(idArray, posArray, biasArray, cache, hooks, true); // (B, 1, V)
-            if (greedy) {
-                long[] best = logits.argMax(-1).toLongArray();
-                return Arrays.stream(best).mapToInt(v -> (int) v).toArray();
-            }
-            float[] all = logits.toFloatArray();
-            int vocab = model.config().vocabSize();
-            int[] next = new int[b];
-            for (int i = 0; i < b; i++) {
-                next[i] = rows[i].done ? 0 : rows[i].sampler.next(all, i * vocab, vocab);
-            }
-            return next;
+            return GenerationRow.nextTokens(logits, rows, model.config().vocabSize());
         }
     }
 
