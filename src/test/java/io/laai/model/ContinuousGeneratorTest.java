@@ -139,4 +139,26 @@ class ContinuousGeneratorTest {
             assertEquals(r.text(), streamed.toString());
         }
     }
+
+    @Test
+    void nativeArraysStayFlatAcrossManyRequests() throws Exception {
+        ai.djl.ndarray.BaseNDManager manager = (ai.djl.ndarray.BaseNDManager) lm.transformer().manager();
+        Generator.Request last = new Generator.Request("The dog", SamplingParams.greedy(3), Steering.NONE);
+        try (ContinuousGenerator g = new ContinuousGenerator(lm, 4, 64)) {
+            int[] seen = new int[2];
+            for (int phase = 0; phase < 2; phase++) {
+                List<CompletableFuture<Generator.Result>> all = new ArrayList<>();
+                for (int i = 0; i < 60; i++) {
+                    all.add(g.submit(request(i), null));
+                }
+                for (CompletableFuture<Generator.Result> f : all) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+                g.submit(last, null).get(10, TimeUnit.SECONDS); // the same last batch both times
+                seen[phase] = manager.getManagedArrays().size();
+            }
+            assertEquals(seen[0], seen[1], "live native arrays after 60 and after 120 requests");
+            assertTrue(g.shiftsLeft > 0, "the cache shifted");
+        }
+    }
 }
