@@ -142,7 +142,7 @@ final class StreamBench {
     private void batchedTraining() {
         Trainer trainer = new Trainer(lm);
         List<Trainer.Job> jobs = tasks.stream()
-                .map(t -> new Trainer.Job(t.task(), 1, t.train(), TrainConfig.DEFAULTS, null)).toList();
+                .map(t -> new Trainer.Job(t.task(), 1, t.train(), TrainConfig.DEFAULTS, null, null)).toList();
         List<Double> sequential = new ArrayList<>();
         List<Double> batched = new ArrayList<>();
         trainer.trainMany(jobs, null); // warm-up

@@ -554,7 +554,8 @@ public final class TrainerPipeline implements AutoCloseable {
         if (steps.size() > 1) {
             try {
                 results = trainer.trainMany(steps.stream().map(s -> new Trainer.Job(s.task.name, s.version,
-                        s.grown.window(), s.cfg, s.task.latest)).toList(), progress(null, 0));
+                        s.grown.window(), s.cfg, s.task.latest, progress(s.task.name, s.version))).toList(),
+                        progress(null, 0));
             } catch (TrainingProgress.Cancelled e) {
                 throw e;
             } catch (RuntimeException e) {

@@ -43,25 +43,27 @@ final class DeltaFit {
 
     /**
      * One problem of a batched fit: demonstrations, the layers that get a Δ, an optional starting
-     * point (init[i] for layers.get(i), null entries start at zero) and the settings.
+     * point (init[i] for layers.get(i), null entries start at zero), the settings, and where its
+     * steps are reported (null: nowhere).
      */
-    record Problem(List<Demonstration> demos, List<Integer> layers, float[][] init, TrainConfig cfg) {
+    record Problem(List<Demonstration> demos, List<Integer> layers, float[][] init, TrainConfig cfg,
+            TrainingProgress reporter) {
     }
 
     static Result fit(LanguageModel lm, List<Demonstration> demos, List<Integer> layers, float[][] init, TrainConfig cfg,
             TrainingProgress progress) {
-        return fitMany(lm, List.of(new Problem(demos, layers, init, cfg)), progress).get(0);
+        return fitMany(lm, List.of(new Problem(demos, layers, init, cfg, progress)), progress).get(0);
     }
 
     /**
      * Fits independent problems in one batched forward and backward pass per step: every row adds
      * its own problem's Δ (a one-hot row-to-problem matrix times the stacked Δs), and the loss is the
      * sum of the problems' mean cross-entropies, so each Δ gets exactly its own problem's gradient.
-     * Each problem keeps its own Adam state, best Δ and early stop. All problems share a site and a
-     * position rule. Step reports go to {@code progress} only when there is one problem; its
-     * cancellation applies to all.
+     * Each problem keeps its own Adam state, best Δ and early stop, and reports its steps to its own
+     * reporter. All problems share a site and a position rule. {@code cancellation}, when given,
+     * stops them all.
      */
-    static List<Result> fitMany(LanguageModel lm, List<Problem> problems, TrainingProgress progress) {
+    static List<Result> fitMany(LanguageModel lm, List<Problem> problems, TrainingProgress cancellation) {
         Site site = problems.get(0).cfg().site();
         Positions positions = problems.get(0).cfg().positions();
         for (Problem p : problems) {
@@ -85,7 +87,7 @@ final class DeltaFit {
                 GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             int active = k;
             for (int step = 1; step <= maxSteps && active > 0; step++) {
-                if (progress != null && progress.cancelled()) {
+                if (cancellation != null && cancellation.cancelled()) {
                     throw new TrainingProgress.Cancelled();
                 }
                 if (rows == null || rows.problems != active) {
@@ -109,8 +111,8 @@ final class DeltaFit {
                         throw new TrainingDiverged("training diverged: the loss is " + objective + " at step " + step
                                 + " (learning_rate " + cfg.learningRate() + " is too high?)");
                     }
-                    if (progress != null && k == 1) {
-                        progress.onStep(step, ce[p], objective);
+                    if (st.problem.reporter() != null) {
+                        st.problem.reporter().onStep(step, ce[p], objective);
                     }
                     st.steps = step;
                     if (objective < st.bestObjective - MIN_IMPROVEMENT * Math.max(1, Math.abs(st.bestObjective))

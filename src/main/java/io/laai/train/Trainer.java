@@ -34,22 +34,24 @@ public final class Trainer {
     /**
      * One task's training: version {@code version} of {@code task}. {@code previous}, the task's
      * current version if any, is the warm start (when its site and positions match) and is scored
-     * on the same held-out demonstrations as the candidate, for the publish gate.
+     * on the same held-out demonstrations as the candidate, for the publish gate. {@code progress},
+     * when given, hears the steps of the task's final fit.
      */
-    public record Job(String task, long version, List<Demonstration> demos, TrainConfig cfg, Intervention previous) {
+    public record Job(String task, long version, List<Demonstration> demos, TrainConfig cfg, Intervention previous,
+            TrainingProgress progress) {
     }
 
     public TrainResult train(String task, long version, List<Demonstration> demos, TrainConfig cfg,
             Intervention previous, TrainingProgress progress) {
-        return trainMany(List.of(new Job(task, version, demos, cfg, previous)), progress).get(0);
+        return trainMany(List.of(new Job(task, version, demos, cfg, previous, progress)), progress).get(0);
     }
 
     /**
      * Trains tasks together; results in the order of {@code jobs}. Tasks with different sites or
-     * position rules are trained in separate groups. Step reports reach {@code progress} when there
-     * is one job; cancellation always does. {@code millis} of each result is the whole call's time.
+     * position rules are trained in separate groups. {@code cancellation}, when given, can stop
+     * them all. {@code millis} of each result is the whole call's time.
      */
-    public List<TrainResult> trainMany(List<Job> jobs, TrainingProgress progress) {
+    public List<TrainResult> trainMany(List<Job> jobs, TrainingProgress cancellation) {
         Map<String, List<Integer>> groups = new LinkedHashMap<>();
         for (int j = 0; j < jobs.size(); j++) {
             TrainConfig c = jobs.get(j).cfg();
@@ -57,7 +59,7 @@ public final class Trainer {
         }
         TrainResult[] out = new TrainResult[jobs.size()];
         for (List<Integer> group : groups.values()) {
-            List<TrainResult> results = trainGroup(group.stream().map(jobs::get).toList(), progress);
+            List<TrainResult> results = trainGroup(group.stream().map(jobs::get).toList(), cancellation);
             for (int i = 0; i < group.size(); i++) {
                 out[group.get(i)] = results.get(i);
             }
@@ -92,19 +94,19 @@ public final class Trainer {
         }
     }
 
-    private List<TrainResult> trainGroup(List<Job> jobs, TrainingProgress progress) {
+    private List<TrainResult> trainGroup(List<Job> jobs, TrainingProgress cancellation) {
         long start = System.nanoTime();
-        TrainingProgress quiet = progress == null ? null : progress.silent();
         List<Plan> plans = jobs.stream().map(Plan::new).toList();
-        validate(plans, quiet);
+        validate(plans, cancellation);
         List<DeltaFit.Problem> finals = new ArrayList<>();
         for (Plan p : plans) {
             if (p.chosen != null && p.job.cfg().layers().equals("auto")) {
                 p.layers = p.chosen.layers;
             }
-            finals.add(new DeltaFit.Problem(p.job.demos(), p.layers, init(p.warmStart, p.layers), p.job.cfg()));
+            finals.add(new DeltaFit.Problem(p.job.demos(), p.layers, init(p.warmStart, p.layers), p.job.cfg(),
+                    p.job.progress()));
         }
-        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, finals, plans.size() == 1 ? progress : quiet);
+        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, finals, cancellation);
 
         // The base model and each previous version on the held-out demonstrations, in one generation.
         List<Steering> steering = new ArrayList<>();
@@ -228,7 +230,7 @@ public final class Trainer {
      * Every (job, layer candidate, fold) fit in one batched fit; then every fold's held-out
      * demonstrations under its own Δ in one batched generation; each job keeps its best candidate.
      */
-    private void validate(List<Plan> plans, TrainingProgress progress) {
+    private void validate(List<Plan> plans, TrainingProgress cancellation) {
         List<DeltaFit.Problem> problems = new ArrayList<>();
         List<int[]> owners = new ArrayList<>(); // (plan, candidate, fold)
         for (int j = 0; j < plans.size(); j++) {
@@ -239,7 +241,8 @@ public final class Trainer {
             for (int c = 0; c < p.candidates.size(); c++) {
                 List<Integer> layers = p.candidates.get(c);
                 for (int f = 0; f < p.folds.size(); f++) {
-                    problems.add(new DeltaFit.Problem(p.folds.get(f).train, layers, init(p.warmStart, layers), p.job.cfg()));
+                    problems.add(new DeltaFit.Problem(p.folds.get(f).train, layers, init(p.warmStart, layers), p.job.cfg(),
+                            null));
                     owners.add(new int[] {j, c, f});
                 }
             }
@@ -247,7 +250,7 @@ public final class Trainer {
         if (problems.isEmpty()) {
             return;
         }
-        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, problems, progress);
+        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, problems, cancellation);
         List<Steering> steering = new ArrayList<>();
         List<Demonstration> items = new ArrayList<>();
         for (int i = 0; i < problems.size(); i++) {

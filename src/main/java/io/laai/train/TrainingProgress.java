@@ -9,21 +9,6 @@ public interface TrainingProgress {
         return false;
     }
 
-    /** The same cancellation, without step reports: for validation fits, whose steps are not the task's progress. */
-    default TrainingProgress silent() {
-        TrainingProgress outer = this;
-        return new TrainingProgress() {
-            @Override
-            public void onStep(int step, double crossEntropy, double objective) {
-            }
-
-            @Override
-            public boolean cancelled() {
-                return outer.cancelled();
-            }
-        };
-    }
-
     /** Training stopped because {@link #cancelled()} said so (the service is shutting down). */
     final class Cancelled extends RuntimeException {
         public Cancelled() {

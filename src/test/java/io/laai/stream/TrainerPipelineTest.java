@@ -239,6 +239,14 @@ class TrainerPipelineTest {
             assertTrue(r.key().startsWith("task-"), "the original key");
         }
         assertAccountedFor(valid);
+        Set<String> progressed = new HashSet<>();
+        events("progress").forEach(e -> progressed.add(e.path("task").asText() + "@" + e.path("version").asLong()));
+        List<JsonNode> started = events("started");
+        assertTrue(started.stream().anyMatch(e -> e.path("tasks_in_step").asInt() > 1), "some tasks trained together");
+        for (JsonNode p : events("published")) {
+            String key = p.path("task").asText() + "@" + p.path("version").asLong();
+            assertTrue(progressed.contains(key), "progress events for " + key);
+        }
         for (String task : valid.keySet()) {
             List<Intervention> versions = artifacts(task);
             assertFalse(versions.isEmpty(), task);

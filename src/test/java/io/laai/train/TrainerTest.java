@@ -192,8 +192,8 @@ class TrainerTest {
         List<Demonstration> b = tasks.get(1).train();
         TrainConfig fast = TrainConfig.DEFAULTS.with(Map.of("steps", "40", "validation", "none"));
         TrainConfig slower = fast.with(Map.of("learning_rate", "0.05", "patience", "5"));
-        DeltaFit.Problem pa = new DeltaFit.Problem(a, List.of(0, 1, 2, 3, 4), null, fast);
-        DeltaFit.Problem pb = new DeltaFit.Problem(b, List.of(2), null, slower);
+        DeltaFit.Problem pa = new DeltaFit.Problem(a, List.of(0, 1, 2, 3, 4), null, fast, null);
+        DeltaFit.Problem pb = new DeltaFit.Problem(b, List.of(2), null, slower, null);
         List<DeltaFit.Result> together = DeltaFit.fitMany(lm, List.of(pa, pb), null);
         DeltaFit.Result aloneA = DeltaFit.fit(lm, a, pa.layers(), null, fast, null);
         DeltaFit.Result aloneB = DeltaFit.fit(lm, b, pb.layers(), null, slower, null);
@@ -205,7 +205,7 @@ class TrainerTest {
     void tasksTrainedTogetherMatchTasksTrainedAlone() {
         Trainer trainer = new Trainer(lm);
         List<Trainer.Job> jobs = tasks.subList(0, 3).stream()
-                .map(t -> new Trainer.Job(t.task(), 1, t.train(), TrainConfig.DEFAULTS, null)).toList();
+                .map(t -> new Trainer.Job(t.task(), 1, t.train(), TrainConfig.DEFAULTS, null, null)).toList();
         List<TrainResult> together = trainer.trainMany(jobs, null);
         for (int i = 0; i < jobs.size(); i++) {
             Trainer.Job j = jobs.get(i);
