@@ -6,6 +6,7 @@ import java.util.UUID;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 
@@ -85,22 +86,28 @@ public class CompletionsResource {
         long created = System.currentTimeMillis() / 1000;
         if (body.path("stream").asBoolean(false)) {
             BlockingQueue<String> events = new LinkedBlockingQueue<>();
-            generation.submit(request, delta -> events.add(chunk(id, created, model, delta, null, null, null)))
-                    .whenComplete((r, e) -> {
-                        if (e == null) {
-                            events.add(chunk(id, created, model, "", r.finishReason(), applied, r));
-                        } else {
-                            events.add(JSON.createObjectNode().put("error", String.valueOf(e.getMessage())).toString());
-                        }
-                        events.add("[DONE]");
-                    });
+            CompletableFuture<Generator.Result> running = generation.submit(request,
+                    delta -> events.add(chunk(id, created, model, delta, null, null, null)));
+            running.whenComplete((r, e) -> {
+                if (e == null) {
+                    events.add(chunk(id, created, model, "", r.finishReason(), applied, r));
+                } else {
+                    events.add(JSON.createObjectNode().put("error", String.valueOf(e.getMessage())).toString());
+                }
+                events.add("[DONE]");
+            });
             StreamingOutput sse = out -> {
-                for (String e = take(events); ; e = take(events)) {
-                    out.write(("data: " + e + "\n\n").getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                    if (e.equals("[DONE]")) {
-                        return;
+                try {
+                    for (String e = take(events); ; e = take(events)) {
+                        out.write(("data: " + e + "\n\n").getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        if (e.equals("[DONE]")) {
+                            return;
+                        }
                     }
+                } catch (IOException | RuntimeException gone) {
+                    running.cancel(false); // the client went away: free its row
+                    throw gone;
                 }
             };
             return Response.ok(sse, MediaType.SERVER_SENT_EVENTS).header("Cache-Control", "no-cache").build();

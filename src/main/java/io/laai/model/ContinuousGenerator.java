@@ -92,7 +92,8 @@ public final class ContinuousGenerator implements AutoCloseable {
 
     /**
      * Queues a request; the future completes when it ends. onText, when given, receives the
-     * completion as it grows (never half a UTF-8 character), on the generation thread.
+     * completion as it grows (never half a UTF-8 character), on the generation thread. Cancelling
+     * the future (a client that went away) frees its row at the next step.
      */
     public CompletableFuture<Generator.Result> submit(Generator.Request request, Consumer<String> onText) {
         CompletableFuture<Generator.Result> f = new CompletableFuture<>();
@@ -167,6 +168,9 @@ public final class ContinuousGenerator implements AutoCloseable {
             deferred = null;
             if (job == null) {
                 break;
+            }
+            if (job.result.isDone()) {
+                continue; // cancelled while it waited
             }
             int free = -1;
             for (int i = 0; i < slots.length && free < 0; i++) {
@@ -244,6 +248,15 @@ public final class ContinuousGenerator implements AutoCloseable {
 
     /** One token for every row in use. */
     private void decode(NDManager manager, KvCache cache) {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] != null && slots[i].job.result.isCancelled()) {
+                slots[i] = null;
+                membershipChanged = true;
+            }
+        }
+        if (active() == 0) {
+            return;
+        }
         if (cache.length() >= capacity) {
             compact(cache, true);
         } else {

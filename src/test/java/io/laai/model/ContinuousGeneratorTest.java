@@ -161,4 +161,20 @@ class ContinuousGeneratorTest {
             assertTrue(g.shiftsLeft > 0, "the cache shifted");
         }
     }
+
+    @Test
+    void aCancelledRequestFreesItsRowAtTheNextStep() throws Exception {
+        try (ContinuousGenerator g = new ContinuousGenerator(lm, 1, 2048)) { // one row: the next request needs it
+            AtomicInteger pieces = new AtomicInteger();
+            CompletableFuture<Generator.Result> abandoned = g.submit(new Generator.Request("Once upon a time",
+                    SamplingParams.greedy(2000).withIgnoreEos(true), Steering.NONE), text -> pieces.incrementAndGet());
+            while (pieces.get() < 10) {
+                Thread.sleep(1);
+            }
+            abandoned.cancel(false);
+            Generator.Request next = new Generator.Request("The dog", SamplingParams.greedy(5), Steering.NONE);
+            assertEquals(alone(next), g.submit(next, null).get(30, TimeUnit.SECONDS).text());
+            assertTrue(pieces.get() < 2000, "the abandoned request stopped after " + pieces.get() + " pieces");
+        }
+    }
 }
