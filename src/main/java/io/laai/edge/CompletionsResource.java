@@ -20,6 +20,10 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -53,8 +57,14 @@ public class CompletionsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @Operation(summary = "OpenAI-compatible text completion; model = a task, tasks joined with '+', or 'base'")
+    @APIResponse(responseCode = "200", description = "the completion, or server-sent events when stream is true")
+    @APIResponse(responseCode = "400", description = "a malformed body or a limit exceeded (problem+json)")
+    @APIResponse(responseCode = "404", description = "a task in model is unknown (problem+json)")
     @Blocking
-    public Response complete(JsonNode body) {
+    public Response complete(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, examples = {
+        @ExampleObject(name = "one task", value = "{\"model\": \"boy-named-max\", \"prompt\": \"The boy was named\", \"max_tokens\": 8}"),
+        @ExampleObject(name = "composed, streamed", value = "{\"model\": \"boy-named-max+big-blue\", \"prompt\": \"Once upon a time\","
+                + " \"max_tokens\": 32, \"temperature\": 0.8, \"seed\": 7, \"stream\": true}")})) JsonNode body) {
         if (body == null || !body.isObject()) {
             throw Problem.Failure.badRequest("the body must be a JSON object with model and prompt");
         }

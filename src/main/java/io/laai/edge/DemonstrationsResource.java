@@ -12,6 +12,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -41,7 +45,18 @@ public class DemonstrationsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Produce a demonstration batch for the task to laai.demonstrations; 202 with where it landed")
-    public Response ingest(@PathParam("task") String task, JsonNode body) {
+    @APIResponse(responseCode = "202", description = "acknowledged by Kafka: {topic, partition, offset}")
+    @APIResponse(responseCode = "400", description = "an invalid batch; detail names the field (problem+json)")
+    @APIResponse(responseCode = "409", description = "model_fingerprint names another model (problem+json)")
+    @APIResponse(responseCode = "413", description = "over laai.trainer.max-batch-bytes (problem+json)")
+    @APIResponse(responseCode = "503", description = "Kafka did not acknowledge the batch; retry (problem+json)")
+    public Response ingest(@PathParam("task") String task, @RequestBody(content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, examples = {
+                @ExampleObject(name = "append", value = "{\"demonstrations\": [{\"prompt\": \"The boy was named\", \"completion\": \" Max\"},"
+                        + " {\"prompt\": \"One day, a little boy named\", \"completion\": \" Max\"}]}"),
+                @ExampleObject(name = "replace, with settings", value = "{\"demonstrations\": [{\"prompt\": \"The sky was\","
+                        + " \"completion\": \" blue\"}], \"mode\": \"replace\", \"config\": {\"steps\": \"100\", \"site\": \"residual\"}}")}))
+            JsonNode body) {
         DemonstrationBatch.Limits limits = TrainerService.limits(config.trainer());
         DemonstrationBatch batch = DemonstrationBatch.parse(body, task, limits);
         if (batch.modelFingerprint() != null && !batch.modelFingerprint().equals(models.model().fingerprint())) {

@@ -61,6 +61,12 @@ class ServiceStartupTest {
     @Test
     void servesMetricsAndOpenApi() {
         given().when().get("/q/metrics").then().statusCode(200).body(containsString("jvm_"));
-        given().when().get("/q/openapi").then().statusCode(200).body(containsString("LAAI"));
+        given().when().get("/q/openapi").then().statusCode(200).body(containsString("LAAI"))
+                // every endpoint, with request examples for the JSON bodies
+                .body(containsString("/v1/generate")).body(containsString("/v1/completions"))
+                .body(containsString("/v1/interventions/{task}/control-vector.gguf"))
+                .body(containsString("/v1/tasks/{task}/demonstrations"))
+                .body(containsString("boy-named-max+big-blue")).body(containsString("replace, with settings"))
+                .body(containsString("The boy was named"));
     }
 }
