@@ -322,9 +322,10 @@ class TrainerPipelineTest {
         TrainerPipeline b = start("b", DemonstrationBatch.Limits.DEFAULTS);
         await().atMost(Duration.ofSeconds(60)).until(() -> a.assignments() > 0 && b.assignments() > 0);
         Thread.sleep(1000); // let the cooperative rebalance settle
+        List<String> tasks = twoTasksPerPartition(3); // whichever partitions each trainer got, both have tasks
         Map<String, List<long[]>> valid = new HashMap<>();
         for (int i = 0; i < 60; i++) {
-            String task = "shared-" + (i % 6);
+            String task = tasks.get(i % tasks.size());
             RecordMetadata m = send(task, batch(task, "The boy number " + i + " was named", " Max", FAST));
             valid.computeIfAbsent(task, k -> new ArrayList<>()).add(new long[] {m.partition(), m.offset()});
         }
@@ -340,7 +341,7 @@ class TrainerPipelineTest {
 
         // Stop one mid-stream: its partitions move to the other; nothing is lost or published twice.
         for (int i = 60; i < 120; i++) {
-            String task = "shared-" + (i % 6);
+            String task = tasks.get(i % tasks.size());
             RecordMetadata m = send(task, batch(task, "The boy number " + i + " was named", " Max", FAST));
             valid.get(task).add(new long[] {m.partition(), m.offset()});
             if (i == 70) {
@@ -353,5 +354,21 @@ class TrainerPipelineTest {
             List<Long> versions = artifacts(task).stream().map(Intervention::version).toList();
             assertEquals(versions.stream().distinct().count(), versions.size(), task + " published a version twice: " + versions);
         }
+    }
+
+    /** Task ids that the default partitioner spreads two to each of the partitions. */
+    static List<String> twoTasksPerPartition(int partitions) {
+        List<String> out = new ArrayList<>();
+        int[] count = new int[partitions];
+        for (int i = 0; out.size() < 2 * partitions; i++) {
+            String task = "shared-" + i;
+            int p = org.apache.kafka.common.utils.Utils.toPositive(
+                    org.apache.kafka.common.utils.Utils.murmur2(task.getBytes(StandardCharsets.UTF_8))) % partitions;
+            if (count[p] < 2) {
+                count[p]++;
+                out.add(task);
+            }
+        }
+        return out;
     }
 }
