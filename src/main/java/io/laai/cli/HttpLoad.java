@@ -86,7 +86,7 @@ final class HttpLoad {
             Collections.sort(latencies);
             System.out.printf("| %d | %s | %.0f | %.0f | %.0f |%n", clients, variant == null ? "none" : variant,
                     generated / seconds, latencies.get(latencies.size() / 2) / 1e6,
-                    latencies.get(Math.min(latencies.size() - 1, (int) Math.ceil(latencies.size() * 0.99) - 1)) / 1e6);
+                    BenchCommand.percentile(latencies.stream().map(ns -> ns / 1e6).toList(), 0.99));
         } finally {
             pool.shutdown();
         }

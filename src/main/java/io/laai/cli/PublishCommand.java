@@ -1,6 +1,5 @@
 package io.laai.cli;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -15,6 +14,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 import io.laai.intervention.Artifacts;
 import io.laai.intervention.Intervention;
+import io.laai.kafka.KafkaPublisher;
 import io.laai.kafka.Topics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,8 +33,8 @@ public class PublishCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Intervention iv = Artifacts.read(intervention);
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.INTERVENTIONS, iv.task(), Artifacts.encode(iv));
-        Artifacts.headers(iv).forEach((k, v) -> record.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
+        ProducerRecord<String, byte[]> record = KafkaPublisher.record(Topics.INTERVENTIONS, iv.task(), Artifacts.encode(iv),
+                Artifacts.headers(iv));
         Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");

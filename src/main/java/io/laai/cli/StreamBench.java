@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -101,7 +100,8 @@ final class StreamBench {
         }
         System.out.printf("produce-to-published latency over %d batches of %d demonstrations: p50 %.0f ms, p95 %.0f ms"
                 + " (training alone: p50 %.0f ms)%n", latencies.size(), tasks.get(0).train().size(),
-                percentile(latencies, 0.5), percentile(latencies, 0.95), percentile(training, 0.5));
+                BenchCommand.percentile(latencies, 0.5), BenchCommand.percentile(latencies, 0.95),
+                BenchCommand.percentile(training, 0.5));
     }
 
     /**
@@ -207,14 +207,5 @@ final class StreamBench {
             }
         }
         throw new CliException("no outcome for " + task + " at offset " + offset + " within 5 minutes");
-    }
-
-    static double percentile(List<Double> values, double p) {
-        if (values.isEmpty()) {
-            return Double.NaN;
-        }
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(p * sorted.size()) - 1));
     }
 }

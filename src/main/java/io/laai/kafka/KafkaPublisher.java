@@ -12,6 +12,7 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -52,17 +53,28 @@ public class KafkaPublisher {
 
     /** Sends and waits for the acknowledgement; value null is a tombstone. */
     public Placement send(String topic, String key, byte[] value, Map<String, String> headers) {
+        RecordMetadata m = sendAndWait(producer(), record(topic, key, value, headers), Duration.ofSeconds(45));
+        return new Placement(m.topic(), m.partition(), m.offset());
+    }
+
+    /** A record with string headers (UTF-8); value null is a tombstone. */
+    public static ProducerRecord<String, byte[]> record(String topic, String key, byte[] value, Map<String, String> headers) {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
         headers.forEach((k, v) -> record.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
+        return record;
+    }
+
+    /** Sends and waits for the acknowledgement; a refusal or no answer within the timeout is {@link KafkaUnavailable}. */
+    public static RecordMetadata sendAndWait(Producer<String, byte[]> producer, ProducerRecord<String, byte[]> record,
+            Duration timeout) {
         try {
-            RecordMetadata m = producer().send(record).get(45, TimeUnit.SECONDS);
-            return new Placement(m.topic(), m.partition(), m.offset());
+            return producer.send(record).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while publishing to " + topic, e);
+            throw new IllegalStateException("interrupted while publishing to " + record.topic(), e);
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw new KafkaUnavailable("Kafka did not acknowledge the record on " + topic + ": " + cause.getMessage());
+            throw new KafkaUnavailable("Kafka did not acknowledge the record on " + record.topic() + ": " + cause.getMessage());
         }
     }
 

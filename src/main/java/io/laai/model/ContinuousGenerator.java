@@ -257,11 +257,7 @@ public final class ContinuousGenerator implements AutoCloseable {
         if (active() == 0) {
             return;
         }
-        if (cache.length() >= capacity) {
-            compact(cache, true);
-        } else {
-            compact(cache, false);
-        }
+        compact(cache, cache.length() >= capacity);
         int b = 0;
         for (int i = 0; i < slots.length; i++) {
             if (slots[i] != null) {

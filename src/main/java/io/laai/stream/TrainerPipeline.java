@@ -14,9 +14,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -42,7 +40,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laai.intervention.Artifacts;
 import io.laai.intervention.Intervention;
 import io.laai.kafka.CompactedTopics;
-import io.laai.kafka.KafkaPublisher.KafkaUnavailable;
+import io.laai.kafka.KafkaPublisher;
 import io.laai.kafka.Topics;
 import io.laai.model.LanguageModel;
 import io.laai.model.ModelFormatException;
@@ -611,7 +609,7 @@ public final class TrainerPipeline implements AutoCloseable {
         if (refusal.isEmpty()) {
             Intervention iv = result.intervention().withMetadata(Map.of(SOURCE_PARTITION, Integer.toString(grown.partition()),
                     SOURCE_OFFSET, at, "trainer", settings.instanceId()));
-            sendAndWait(record(Topics.INTERVENTIONS, t.name, Artifacts.encode(iv), Artifacts.headers(iv)));
+            sendAndWait(KafkaPublisher.record(Topics.INTERVENTIONS, t.name, Artifacts.encode(iv), Artifacts.headers(iv)));
             t.latest = iv;
             after = grow(before, batches, version, "published");
             outcome = events.of(t.name, "published").put("version", version);
@@ -671,7 +669,7 @@ public final class TrainerPipeline implements AutoCloseable {
 
     /** The state, then the outcome event, both acknowledged; then the batches count as accounted for. */
     private void record(Task t, TaskState state, List<Pending> batches, ObjectNode event) {
-        sendAndWait(record(Topics.TRAINER_STATE, t.name, state.toJson(), Map.of("content-type", "application/json")));
+        sendAndWait(KafkaPublisher.record(Topics.TRAINER_STATE, t.name, state.toJson(), Map.of("content-type", "application/json")));
         t.state = state;
         sendAndWait(events.record(t.name, event));
         for (Pending p : batches) {
@@ -698,12 +696,6 @@ public final class TrainerPipeline implements AutoCloseable {
 
     // ---- records --------------------------------------------------------------------------------
 
-    private static ProducerRecord<String, byte[]> record(String topic, String key, byte[] value, Map<String, String> headers) {
-        ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, key, value);
-        headers.forEach((k, v) -> r.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
-        return r;
-    }
-
     /** DESIGN.md's DLQ record: original key and bytes, the reason and where the record came from in headers. */
     static ProducerRecord<String, byte[]> deadLetter(ConsumerRecord<String, byte[]> r, String code, String detail) {
         ProducerRecord<String, byte[]> out = new ProducerRecord<>(Topics.DEMONSTRATIONS_DLQ, r.key(), r.value());
@@ -722,15 +714,7 @@ public final class TrainerPipeline implements AutoCloseable {
     }
 
     private void sendAndWait(ProducerRecord<String, byte[]> record) {
-        try {
-            producer.send(record).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KafkaUnavailable("interrupted while writing to " + record.topic());
-        } catch (ExecutionException | TimeoutException e) {
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw new KafkaUnavailable("Kafka did not acknowledge a record on " + record.topic() + ": " + cause.getMessage());
-        }
+        KafkaPublisher.sendAndWait(producer, record, SEND_TIMEOUT);
     }
 
     private static void join(Thread t, long millis) {

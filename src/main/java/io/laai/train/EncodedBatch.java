@@ -19,7 +19,6 @@ final class EncodedBatch {
     final long[] targets;    // (B, T) next token where predicted, else 0
     final float[] predicts;  // (B, T) 1 where the position predicts a completion token
     final int[] completionTokens; // per row
-    final int tokens;        // Σ completion tokens
 
     private EncodedBatch(int size, int length, int[] completionTokens) {
         this.size = size;
@@ -30,7 +29,6 @@ final class EncodedBatch {
         this.targets = new long[size * length];
         this.predicts = new float[size * length];
         this.completionTokens = completionTokens;
-        this.tokens = java.util.Arrays.stream(completionTokens).sum();
     }
 
     /** Tokens of prompt + completion; the completion is what follows the prompt's own tokenization. */
