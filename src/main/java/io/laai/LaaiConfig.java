@@ -25,6 +25,19 @@ public interface LaaiConfig {
 
     Edge edge();
 
+    Threads threads();
+
+    /**
+     * libtorch's thread pools. Unset: intra-op = half the CPUs this process may use (cgroup quota
+     * aware, at least 1), inter-op = 1, since LAAI runs each step's operations from one thread and
+     * libtorch's default (every core, spinning) collapses when the machine is shared.
+     */
+    interface Threads {
+        Optional<Integer> intraOp();
+
+        Optional<Integer> interOp();
+    }
+
     Trainer trainer();
 
     /**
@@ -69,6 +82,37 @@ public interface LaaiConfig {
         /** Batches received but not yet accounted for, beyond which the consumer pauses. */
         @WithDefault("2000")
         int maxInFlight();
+
+        /** Most optimisation steps a batch's config may ask for. */
+        @WithDefault("1000")
+        int maxSteps();
+
+        /** Largest patience a batch's config may ask for. */
+        @WithDefault("200")
+        int maxPatience();
+
+        /** Wall-clock limit of one training; past it every fit stops with its best Δ so far. */
+        @WithDefault("300")
+        int maxTrainingSeconds();
+
+        /**
+         * Native memory one training step may use (forward and backward activations). Unset:
+         * computed from the memory this process may use (see README). A demonstration that alone
+         * needs more is refused; a window that needs more is trained in row chunks.
+         */
+        Optional<io.quarkus.runtime.configuration.MemorySize> memoryBudget();
+
+        /** Trainings of a batch that ended with the process (a crash) before it goes to the DLQ as training-crashed. */
+        @WithDefault("2")
+        int maxAttempts();
+
+        /** The consumer's session timeout: how soon the group notices a trainer that died. */
+        @WithDefault("10s")
+        java.time.Duration sessionTimeout();
+
+        /** Static group membership (group.instance.id = the instance id, e.g. the pod name): a restart with the same id rejoins at once. */
+        @WithDefault("false")
+        boolean staticMembership();
     }
 
     interface Edge {
@@ -94,6 +138,34 @@ public interface LaaiConfig {
          */
         @WithDefault("2048")
         int kvTokens();
+
+        /**
+         * Native memory the edge's generation may use: the shared KV cache plus the working memory
+         * of the prefills and decode steps in flight. Unset: computed from the memory this process
+         * may use (see README). A request whose worst case does not fit now waits; one that could
+         * never fit is refused.
+         */
+        Optional<io.quarkus.runtime.configuration.MemorySize> memoryBudget();
+
+        /** Most prompt tokens one prefill forward pass processes (summed over its rows): bounds its working memory. */
+        @WithDefault("256")
+        int prefillChunk();
+
+        /** Requests waiting for a row beyond which new ones are refused with 429. */
+        @WithDefault("64")
+        int maxQueued();
+
+        /** A request not finished within this time (waiting included) ends with 503. */
+        @WithDefault("120s")
+        java.time.Duration requestTimeout();
+
+        /** Longest request URI, in characters (414 beyond). */
+        @WithDefault("8192")
+        int maxUriChars();
+
+        /** Largest request body, in bytes (413 beyond). */
+        @WithDefault("2097152")
+        int maxBodyBytes();
 
         /** Bearer keys; when set, every /v1 call needs one. */
         Optional<java.util.List<String>> apiKeys();

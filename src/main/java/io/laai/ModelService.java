@@ -11,6 +11,7 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 import org.jboss.logging.Logger;
 
+import io.laai.model.EngineThreads;
 import io.laai.model.Devices;
 import io.laai.model.LanguageModel;
 import io.laai.model.ModelFormatException;
@@ -36,6 +37,12 @@ public class ModelService {
     // After Kafka (PLATFORM_BEFORE) and before the messaging channels (LIBRARY_BEFORE).
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 100) StartupEvent event) {
         long start = System.nanoTime();
+        String threads;
+        try {
+            threads = EngineThreads.configure(config.threads().intraOp().orElse(null), config.threads().interOp().orElse(null));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException("laai.threads.*: " + e.getMessage());
+        }
         try {
             model = LanguageModel.load(ModelReference.resolve(config.model()), Devices.resolve(config.device()));
         } catch (ModelFormatException | IllegalArgumentException e) {
@@ -43,8 +50,9 @@ public class ModelService {
                     : " (set laai.model, env LAAI_MODEL, to a GGUF file, a checkpoint directory or hf:owner/name)";
             throw new ConfigurationException("laai.model=" + config.model() + " cannot be loaded: " + e.getMessage() + advice);
         }
-        LOG.infof("Model %s (%s, %d layers) loaded in %d ms, fingerprint %s", model.id(), model.config().family().id(),
-                model.config().numHiddenLayers(), (System.nanoTime() - start) / 1_000_000, model.fingerprint());
+        LOG.infof("Model %s (%s, %d layers) loaded in %d ms, fingerprint %s; libtorch threads intra/inter-op %s of %d CPUs",
+                model.id(), model.config().family().id(), model.config().numHiddenLayers(),
+                (System.nanoTime() - start) / 1_000_000, model.fingerprint(), threads, EngineThreads.cpus());
     }
 
     void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER + 100) ShutdownEvent event) {

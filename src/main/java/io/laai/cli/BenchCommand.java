@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -43,6 +44,20 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--api-key", description = "with --url: bearer key, where the service requires one")
     String apiKey;
 
+    @Option(names = "--mixed", description = "with --url: mixed load for --duration seconds per client count: short and "
+            + "~4,500-character prompts, base and --task, counting answers by status")
+    boolean mixed;
+
+    @Option(names = "--duration", defaultValue = "60", description = "with --mixed: seconds of load per client count")
+    int duration;
+
+    @Option(names = "--server-pid", description = "with --mixed: the service's process id, to report its peak RSS (same machine)")
+    Long serverPid;
+
+    @Option(names = "--competing-load", defaultValue = "0", description = "busy threads spinning beside the generation "
+            + "rows, as another process on a shared machine would")
+    int competingLoad;
+
     @Option(names = "--tokens", defaultValue = "128", description = "tokens generated per prompt")
     int tokens;
 
@@ -71,7 +86,8 @@ public class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (url != null) {
-            return new HttpLoad(url, apiKey, tokens, repeats).run(clients, task);
+            HttpLoad load = new HttpLoad(url, apiKey, tokens, repeats);
+            return mixed ? load.mixed(clients, task, Duration.ofSeconds(duration), serverPid) : load.run(clients, task);
         }
         if (model == null) {
             throw new CliException("bench needs --model (the runtime in this process) or --url (a running service)");
@@ -79,8 +95,24 @@ public class BenchCommand implements Callable<Integer> {
         try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device))) {
             Generator generator = new Generator(lm);
             SamplingParams params = SamplingParams.greedy(tokens).withIgnoreEos(true);
-            System.out.printf("model %s (%s), device %s, %d tokens per prompt, median of %d%n", lm.id(),
-                    lm.config().family().id(), device, tokens, repeats);
+            System.out.printf("model %s (%s), device %s, %d tokens per prompt, median of %d, libtorch threads intra/inter-op "
+                    + "%s/%s, %d competing busy threads%n", lm.id(), lm.config().family().id(), device, tokens, repeats,
+                    System.getProperty("ai.djl.pytorch.num_threads"), System.getProperty("ai.djl.pytorch.num_interop_threads"),
+                    competingLoad);
+            java.util.concurrent.atomic.AtomicBoolean spinning = new java.util.concurrent.atomic.AtomicBoolean(true);
+            for (int i = 0; i < competingLoad; i++) {
+                Thread busy = new Thread(() -> {
+                    long x = 0;
+                    while (spinning.get()) {
+                        x += System.nanoTime() % 7;
+                    }
+                    if (x == 42) {
+                        System.out.print("");
+                    }
+                }, "competing-load-" + i);
+                busy.setDaemon(true);
+                busy.start();
+            }
             System.out.println("| batch | tokens/s (all rows) | tokens/s per row | ms per step |");
             System.out.println("| ---: | ---: | ---: | ---: |");
             for (int batch : batches) {
@@ -99,6 +131,7 @@ public class BenchCommand implements Callable<Integer> {
                 System.out.printf("| %d | %.0f | %.0f | %.2f |%n", batch, batch * tokens / median, tokens / median,
                         1000 * median / tokens);
             }
+            spinning.set(false);
             if (demos != null) {
                 benchTraining(lm);
             }

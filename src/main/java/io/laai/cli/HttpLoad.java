@@ -92,17 +92,99 @@ final class HttpLoad {
         }
     }
 
-    /** One request; returns {latency ns, completion tokens}. */
-    private long[] send(int seed, String variant) throws Exception {
-        String body = JSON.createObjectNode().put("prompt", "Once upon a time").put("max_tokens", tokens)
+    /**
+     * Mixed load: each client sends, back to back until the time is up, a short or a ~4,500-character
+     * prompt, with or without the task, chosen at random; answers are counted by status class,
+     * and the service's peak RSS is read from /proc when its pid is given.
+     */
+    int mixed(List<Integer> clientCounts, String task, Duration duration, Long serverPid) throws Exception {
+        String longPrompt = "Once upon a time, there was a little girl named Lily. ".repeat(84);
+        System.out.printf("POST %s, mixed load for %d s per client count, %d tokens per request%n", url, duration.toSeconds(),
+                tokens);
+        System.out.println("| clients | requests | 200 | 429 | 503 | other 4xx | 5xx | failed | tokens/s | p50 ms | p99 ms | server peak RSS |");
+        System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (int clients : clientCounts) {
+            if (serverPid != null) {
+                java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/" + serverPid + "/clear_refs"), "5");
+            }
+            long end = System.nanoTime() + duration.toNanos();
+            java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> counts =
+                    new java.util.concurrent.ConcurrentHashMap<>();
+            List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
+            java.util.concurrent.atomic.LongAdder generated = new java.util.concurrent.atomic.LongAdder();
+            ExecutorService pool = Executors.newFixedThreadPool(clients);
+            long start = System.nanoTime();
+            try {
+                List<Future<?>> all = new ArrayList<>();
+                for (int c = 0; c < clients; c++) {
+                    java.util.Random random = new java.util.Random(c);
+                    all.add(pool.submit(() -> {
+                        while (System.nanoTime() < end) {
+                            String prompt = random.nextInt(4) == 0 ? longPrompt + random.nextInt(1000) : "Once upon a time";
+                            String variant = task != null && random.nextBoolean() ? task : null;
+                            String key;
+                            try {
+                                long t0 = System.nanoTime();
+                                HttpResponse<String> r = post(prompt, random.nextInt(1 << 20), variant);
+                                int s = r.statusCode();
+                                key = s == 200 ? "200" : s == 429 ? "429" : s == 503 ? "503" : s >= 500 ? "5xx" : "4xx";
+                                if (s == 200) {
+                                    latencies.add(System.nanoTime() - t0);
+                                    generated.add(JSON.readTree(r.body()).path("usage").path("completion_tokens").asLong());
+                                } else if (s == 429 || s == 503) {
+                                    Thread.sleep(200); // as a client honouring Retry-After would, briefly
+                                }
+                            } catch (java.io.IOException e) {
+                                key = "failed";
+                            }
+                            counts.computeIfAbsent(key, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : all) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdown();
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            List<Double> ms = new ArrayList<>(latencies.stream().map(ns -> ns / 1e6).sorted().toList());
+            long total = counts.values().stream().mapToLong(java.util.concurrent.atomic.LongAdder::sum).sum();
+            java.util.function.Function<String, Long> n = k -> counts.containsKey(k) ? counts.get(k).sum() : 0L;
+            System.out.printf("| %d | %d | %d | %d | %d | %d | %d | %d | %.0f | %s | %s | %s |%n", clients, total, n.apply("200"),
+                    n.apply("429"), n.apply("503"), n.apply("4xx"), n.apply("5xx"), n.apply("failed"), generated.sum() / seconds,
+                    ms.isEmpty() ? "-" : String.format("%.0f", ms.get(ms.size() / 2)),
+                    ms.isEmpty() ? "-" : String.format("%.0f", BenchCommand.percentile(ms, 0.99)),
+                    serverPid == null ? "-" : peakRss(serverPid));
+        }
+        return 0;
+    }
+
+    private static String peakRss(long pid) throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return (Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024) + " MiB";
+            }
+        }
+        return "?";
+    }
+
+    private HttpResponse<String> post(String prompt, int seed, String variant) throws Exception {
+        String body = JSON.createObjectNode().put("prompt", prompt).put("max_tokens", tokens)
                 .put("temperature", 0.8).put("seed", seed).put("task", variant).toString();
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofMinutes(5));
         if (apiKey != null) {
             b.header("Authorization", "Bearer " + apiKey);
         }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** One request; returns {latency ns, completion tokens}. */
+    private long[] send(int seed, String variant) throws Exception {
         long start = System.nanoTime();
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = post("Once upon a time", seed, variant);
         long latency = System.nanoTime() - start;
         if (r.statusCode() != 200) {
             throw new CliException(url + " answered " + r.statusCode() + ": " + r.body());

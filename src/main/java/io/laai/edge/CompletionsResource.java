@@ -2,6 +2,7 @@ package io.laai.edge;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,44 @@ public class CompletionsResource {
     @Inject
     LaaiConfig config;
 
+    /** OpenAI's completion fields; those LAAI does not implement are accepted only at their neutral value. */
+    private static final Set<String> FIELDS = Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop",
+            "stream", "stream_options", "user", "n", "best_of", "echo", "logprobs", "presence_penalty", "frequency_penalty",
+            "suffix", "logit_bias");
+
+    /** Refuses an OpenAI parameter at a value that would change the answer, since LAAI does not implement it. */
+    private static void neutral(JsonBody body) {
+        Integer n = body.integer("n");
+        Integer bestOf = body.integer("best_of");
+        Integer logprobs = body.integer("logprobs");
+        Double presence = body.number("presence_penalty");
+        Double frequency = body.number("frequency_penalty");
+        String suffix = body.string("suffix");
+        Boolean echo = body.bool("echo");
+        String user = body.string("user");
+        unsupported("n", n != null && n != 1);
+        unsupported("best_of", bestOf != null && bestOf != 1);
+        unsupported("logprobs", logprobs != null && logprobs != 0);
+        unsupported("presence_penalty", presence != null && presence != 0);
+        unsupported("frequency_penalty", frequency != null && frequency != 0);
+        unsupported("suffix", suffix != null && !suffix.isEmpty());
+        unsupported("echo", echo != null && echo);
+        unsupported("logit_bias", body.has("logit_bias"));
+        if (body.has("stream_options")) {
+            JsonBody o = JsonBody.of(body.raw("stream_options"), "stream_options is {include_usage}", Set.of("include_usage"));
+            o.bool("include_usage"); // usage is always in the last chunk
+        }
+        if (user != null && user.length() > 256) {
+            throw Problem.Failure.badRequest("user has " + user.length() + " characters; the limit is 256");
+        }
+    }
+
+    private static void unsupported(String field, boolean set) {
+        if (set) {
+            throw Problem.Failure.badRequest(field + " is not supported by this server; leave it out or at its default");
+        }
+    }
+
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
@@ -64,37 +103,35 @@ public class CompletionsResource {
     public Response complete(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, examples = {
         @ExampleObject(name = "one task", value = "{\"model\": \"boy-named-max\", \"prompt\": \"The boy was named\", \"max_tokens\": 8}"),
         @ExampleObject(name = "composed, streamed", value = "{\"model\": \"boy-named-max+big-blue\", \"prompt\": \"Once upon a time\","
-                + " \"max_tokens\": 32, \"temperature\": 0.8, \"seed\": 7, \"stream\": true}")})) JsonNode body) {
-        if (body == null || !body.isObject()) {
-            throw Problem.Failure.badRequest("the body must be a JSON object with model and prompt");
-        }
-        String model = body.path("model").asText("");
-        if (model.isEmpty()) {
+                + " \"max_tokens\": 32, \"temperature\": 0.8, \"seed\": 7, \"stream\": true}")})) JsonNode json) {
+        JsonBody body = JsonBody.of(json, "model and prompt", FIELDS);
+        String model = body.string("model");
+        if (model == null || model.isEmpty()) {
             throw Problem.Failure.badRequest("model is required: a task id, tasks joined with '+', or 'base'");
         }
+        neutral(body);
         LaaiConfig.Edge limits = config.edge();
-        String prompt = RequestChecks.prompt(body.path("prompt").isTextual() ? body.get("prompt").asText() : null, limits);
-        int maxTokens = RequestChecks.maxTokens(body.path("max_tokens").asInt(16), limits);
-        List<String> stop = new ArrayList<>();
-        JsonNode s = body.get("stop");
-        if (s != null && s.isTextual()) {
-            stop.add(s.asText());
-        } else if (s != null && s.isArray()) {
-            s.forEach(x -> stop.add(x.asText()));
-        }
+        String prompt = RequestChecks.prompt(body.string("prompt"), limits);
+        Integer requested = body.integer("max_tokens");
+        int maxTokens = RequestChecks.maxTokens(requested == null ? 16 : requested, limits);
+        List<String> stop = body.strings("stop", RequestChecks.MAX_STOPS);
         RequestChecks.Snapshot snapshot = new RequestChecks.Snapshot(registry, limits);
         if (!model.equals("base")) {
-            for (String task : model.split("\\+")) {
+            for (String task : model.split("\\+", -1)) {
                 snapshot.add(task, 1.0);
             }
         }
         List<GenerateResponse.Applied> applied = snapshot.applied();
-        SamplingParams params = new SamplingParams(maxTokens, body.path("temperature").asDouble(1.0),
-                body.path("top_p").asDouble(1.0), body.path("seed").asLong(0), stop, false);
+        Double temperature = body.number("temperature");
+        Double topP = body.number("top_p");
+        Long seed = body.integer64("seed");
+        SamplingParams params = RequestChecks.sampling(maxTokens, temperature == null ? 1.0 : temperature,
+                topP == null ? 1.0 : topP, seed == null ? 0 : seed, stop);
+        Boolean stream = body.bool("stream");
         Generator.Request request = new Generator.Request(prompt, params, snapshot.steering());
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
-        if (body.path("stream").asBoolean(false)) {
+        if (Boolean.TRUE.equals(stream)) {
             BlockingQueue<String> events = new LinkedBlockingQueue<>();
             CompletableFuture<Generator.Result> running = generation.submit(request,
                     delta -> events.add(chunk(id, created, model, delta, null, null, null)));

@@ -23,6 +23,7 @@ import io.laai.LaaiConfig;
 import io.laai.ModelService;
 import io.laai.kafka.KafkaPublisher;
 import io.laai.kafka.Topics;
+import io.laai.train.Trainer;
 import io.laai.stream.DemonstrationBatch;
 import io.laai.stream.TrainerService;
 import io.smallrye.common.annotation.Blocking;
@@ -48,7 +49,8 @@ public class DemonstrationsResource {
     @APIResponse(responseCode = "202", description = "acknowledged by Kafka: {topic, partition, offset}")
     @APIResponse(responseCode = "400", description = "an invalid batch; detail names the field (problem+json)")
     @APIResponse(responseCode = "409", description = "model_fingerprint names another model (problem+json)")
-    @APIResponse(responseCode = "413", description = "over laai.trainer.max-batch-bytes (problem+json)")
+    @APIResponse(responseCode = "413", description = "over laai.trainer.max-batch-bytes, or a demonstration whose training "
+            + "needs more than laai.trainer.memory-budget (problem+json)")
     @APIResponse(responseCode = "503", description = "Kafka did not acknowledge the batch; retry (problem+json)")
     public Response ingest(@PathParam("task") String task, @RequestBody(content = @Content(
             mediaType = MediaType.APPLICATION_JSON, examples = {
@@ -62,6 +64,13 @@ public class DemonstrationsResource {
         if (batch.modelFingerprint() != null && !batch.modelFingerprint().equals(models.model().fingerprint())) {
             throw new Problem.Failure(409, "Conflict", "model_fingerprint " + batch.modelFingerprint()
                     + " is not the served model's " + models.model().fingerprint());
+        }
+        try {
+            Trainer.requireTrainable(models.model(), batch.demonstrations());
+            Trainer.requireFits(models.model(), batch.demonstrations(), TrainerService.memoryBudget(config.trainer(),
+                    models.model()));
+        } catch (Trainer.TooLarge e) {
+            throw new Problem.Failure(413, "Content Too Large", e.getMessage());
         }
         byte[] value = batch.toJson();
         if (value.length > limits.maxBytes()) {

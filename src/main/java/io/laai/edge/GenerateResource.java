@@ -1,6 +1,7 @@
 package io.laai.edge;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
@@ -11,6 +12,11 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import io.laai.LaaiConfig;
 import io.laai.model.Generator;
@@ -29,34 +35,45 @@ public class GenerateResource {
     @Inject
     LaaiConfig config;
 
+    private static final Set<String> FIELDS = Set.of("prompt", "task", "interventions", "scale", "max_tokens",
+            "temperature", "top_p", "seed", "stop");
+
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Generate a completion, applying a task's intervention or a composition of several")
-    public CompletionStage<GenerateResponse> generate(GenerateRequest body) {
-        if (body == null) {
-            throw Problem.Failure.badRequest("the body must be a JSON object with at least a prompt");
-        }
+    public CompletionStage<GenerateResponse> generate(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = GenerateRequest.class))) JsonNode json) {
+        JsonBody body = JsonBody.of(json, "at least a prompt", FIELDS);
         LaaiConfig.Edge limits = config.edge();
-        String prompt = RequestChecks.prompt(body.prompt(), limits);
-        int maxTokens = RequestChecks.maxTokens(body.maxTokens() == null ? Math.min(128, limits.maxTokens())
-                : body.maxTokens(), limits);
+        String prompt = RequestChecks.prompt(body.string("prompt"), limits);
+        Integer requested = body.integer("max_tokens");
+        int maxTokens = RequestChecks.maxTokens(requested == null ? Math.min(128, limits.maxTokens()) : requested, limits);
         RequestChecks.Snapshot snapshot = new RequestChecks.Snapshot(registry, limits);
-        if (body.task() != null) {
-            snapshot.add(body.task(), body.scale() == null ? 1.0 : body.scale());
-        } else if (body.scale() != null) {
+        String task = body.string("task");
+        Double scale = body.number("scale");
+        if (task != null) {
+            snapshot.add(task, scale == null ? 1.0 : scale);
+        } else if (scale != null) {
             throw Problem.Failure.badRequest("scale applies to task, and no task is given");
         }
-        if (body.interventions() != null) {
-            for (GenerateRequest.Weighted w : body.interventions()) {
-                if (w == null || w.task() == null) {
-                    throw Problem.Failure.badRequest("every entry of interventions needs a task");
+        JsonNode list = body.array("interventions");
+        if (list != null) {
+            for (int i = 0; i < list.size(); i++) {
+                JsonBody w = JsonBody.of(list.get(i), "interventions[" + i + "] is {task, scale}", Set.of("task", "scale"));
+                String t = w.string("task");
+                if (t == null) {
+                    throw Problem.Failure.badRequest("interventions[" + i + "] needs a task");
                 }
-                snapshot.add(w.task(), w.scale() == null ? 1.0 : w.scale());
+                Double s = w.number("scale");
+                snapshot.add(t, s == null ? 1.0 : s);
             }
         }
-        SamplingParams params = new SamplingParams(maxTokens, body.temperature() == null ? 0 : body.temperature(),
-                body.topP() == null ? 1 : body.topP(), body.seed() == null ? 0 : body.seed(), body.stop(), false);
+        Double temperature = body.number("temperature");
+        Double topP = body.number("top_p");
+        Long seed = body.integer64("seed");
+        SamplingParams params = RequestChecks.sampling(maxTokens, temperature == null ? 0 : temperature,
+                topP == null ? 1 : topP, seed == null ? 0 : seed, body.strings("stop", RequestChecks.MAX_STOPS));
         List<GenerateResponse.Applied> applied = snapshot.applied();
         return generation.submit(new Generator.Request(prompt, params, snapshot.steering()))
                 .thenApply(r -> new GenerateResponse(r.text(), r.finishReason(), applied,

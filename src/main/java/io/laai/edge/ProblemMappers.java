@@ -12,6 +12,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 /** Turns every failure into application/problem+json; client mistakes never become a 500. */
 public class ProblemMappers {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ProblemMappers.class);
+
     @Context
     UriInfo uri;
 
@@ -26,6 +28,17 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    public Response invalidBatch(io.laai.stream.DemonstrationBatch.Invalid e) {
+        int status = switch (e.code()) {
+            case io.laai.stream.DemonstrationBatch.Invalid.OVERSIZE -> 413;
+            case io.laai.stream.DemonstrationBatch.Invalid.FINGERPRINT_MISMATCH -> 409;
+            default -> 400;
+        };
+        return Problem.response(status, status == 413 ? "Content Too Large" : status == 409 ? "Conflict" : "Bad Request",
+                e.getMessage(), path());
+    }
+
+    @ServerExceptionMapper
     public Response illegalArgument(IllegalArgumentException e) {
         return Problem.response(400, "Bad Request", e.getMessage(), path());
     }
@@ -33,6 +46,20 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response kafkaUnavailable(io.laai.kafka.KafkaPublisher.KafkaUnavailable e) {
         return Problem.response(503, "Service Unavailable", e.getMessage(), path());
+    }
+
+    @ServerExceptionMapper
+    public Response refused(io.laai.model.ContinuousGenerator.Refused e) {
+        Response r = Problem.response(e.status(), e.status() == 429 ? "Too Many Requests" : "Service Unavailable",
+                e.getMessage(), path());
+        return Response.fromResponse(r).header("Retry-After", Integer.toString(e.retryAfterSeconds())).build();
+    }
+
+    /** A bug, not a client mistake: logged with its stack, answered as a problem without internals. */
+    @ServerExceptionMapper
+    public Response unexpected(RuntimeException e) {
+        LOG.error("Unexpected failure serving " + path(), e);
+        return Problem.response(500, "Internal Server Error", "the server failed on this request; it is logged", path());
     }
 
     @ServerExceptionMapper

@@ -8,6 +8,7 @@ import java.util.Map;
 import io.laai.LaaiConfig;
 import io.laai.intervention.Composition;
 import io.laai.intervention.Intervention;
+import io.laai.model.SamplingParams;
 import io.laai.model.Steering;
 
 /** The checks and the intervention snapshot every generating endpoint shares. */
@@ -25,6 +26,20 @@ final class RequestChecks {
                     + limits.maxPromptChars() + " (laai.edge.max-prompt-chars)");
         }
         return prompt;
+    }
+
+    /** Most stop strings a request may give, and their longest length. */
+    static final int MAX_STOPS = 16;
+    static final int MAX_STOP_CHARS = 256;
+
+    static SamplingParams sampling(int maxTokens, double temperature, double topP, long seed, List<String> stop) {
+        for (String s : stop) {
+            if (s.length() > MAX_STOP_CHARS) {
+                throw Problem.Failure.badRequest("a stop string has " + s.length() + " characters; the limit is "
+                        + MAX_STOP_CHARS);
+            }
+        }
+        return new SamplingParams(maxTokens, temperature, topP, seed, stop, false);
     }
 
     static int maxTokens(int requested, LaaiConfig.Edge limits) {

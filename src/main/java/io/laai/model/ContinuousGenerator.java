@@ -1,5 +1,6 @@
 package io.laai.model;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -7,6 +8,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
@@ -33,7 +35,47 @@ public final class ContinuousGenerator implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(ContinuousGenerator.class);
 
-    private record Job(Generator.Request request, Consumer<String> onText, CompletableFuture<Generator.Result> result) {
+    private record Job(Generator.Request request, int[] prompt, Consumer<String> onText,
+            CompletableFuture<Generator.Result> result, long deadline) {
+        boolean expired(long now) {
+            return now - deadline > 0;
+        }
+    }
+
+    /**
+     * What the generator may take on: {@code budgetBytes} of native memory for the shared KV cache,
+     * the decode step and the prefills in flight; prompt tokens per prefill forward pass; requests
+     * waiting for a row; and how long a request may take, waiting included.
+     */
+    public record Admission(long budgetBytes, int prefillChunk, int maxQueued, Duration timeout) {
+        public static final Admission UNBOUNDED = new Admission(Long.MAX_VALUE, 256, Integer.MAX_VALUE, Duration.ofDays(1));
+
+        public Admission {
+            if (budgetBytes < 1 || prefillChunk < 1 || maxQueued < 0 || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("laai.edge.memory-budget, prefill-chunk, max-queued and request-timeout "
+                        + "must be positive, were " + budgetBytes + ", " + prefillChunk + ", " + maxQueued + ", " + timeout);
+            }
+        }
+    }
+
+    /** A request refused for load, not for what it asked: the status to answer and when to try again. */
+    public static final class Refused extends RuntimeException {
+        private final int status;
+        private final int retryAfterSeconds;
+
+        Refused(int status, String message, int retryAfterSeconds) {
+            super(message);
+            this.status = status;
+            this.retryAfterSeconds = retryAfterSeconds;
+        }
+
+        public int status() {
+            return status;
+        }
+
+        public int retryAfterSeconds() {
+            return retryAfterSeconds;
+        }
     }
 
     /** A request in a row of the batch. */
@@ -57,7 +99,11 @@ public final class ContinuousGenerator implements AutoCloseable {
     private final ModelConfig config;
     private final int capacity;
     private final String capacityName;
+    private final Admission admission;
+    private final MemoryEstimate memory;
+    private final long prefillBudget; // what the budget leaves for prefills once the cache and a decode step are counted
     private final BlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger waiting = new AtomicInteger(); // submitted, not yet in a row or ended
     private final Thread worker;
     private volatile boolean closed;
 
@@ -77,6 +123,14 @@ public final class ContinuousGenerator implements AutoCloseable {
      *                 prompt plus completion a request may have
      */
     public ContinuousGenerator(LanguageModel model, int rows, int kvTokens) {
+        this(model, rows, kvTokens, Admission.UNBOUNDED);
+    }
+
+    /**
+     * @throws IllegalArgumentException when the budget cannot hold the KV cache, a decode step over
+     *         every row and one prefill of the longest prompt: the message names the numbers
+     */
+    public ContinuousGenerator(LanguageModel model, int rows, int kvTokens, Admission admission) {
         if (rows < 1 || kvTokens < 2) {
             throw new IllegalArgumentException("rows must be >= 1 and kv tokens >= 2, were " + rows + ", " + kvTokens);
         }
@@ -84,6 +138,18 @@ public final class ContinuousGenerator implements AutoCloseable {
         this.config = model.config();
         this.capacity = Math.min(config.maxPositionEmbeddings(), kvTokens);
         this.capacityName = capacity < config.maxPositionEmbeddings() ? "laai.edge.kv-tokens" : "the model's context";
+        this.admission = admission;
+        this.memory = new MemoryEstimate(config);
+        long fixed = memory.kvCacheBytes(rows, capacity) + memory.inferenceBytes(rows, rows, capacity);
+        long longest = memory.prefillBytes(1, capacity, admission.prefillChunk());
+        if (admission.budgetBytes() != Long.MAX_VALUE && fixed + longest > admission.budgetBytes()) {
+            throw new IllegalArgumentException("laai.edge.memory-budget " + MemoryEstimate.mib(admission.budgetBytes())
+                    + " cannot hold the KV cache of laai.edge.max-batch " + rows + " x " + capacity + " columns ("
+                    + MemoryEstimate.mib(memory.kvCacheBytes(rows, capacity)) + "), a decode step and one prefill of "
+                    + capacity + " tokens (" + MemoryEstimate.mib(longest) + "): raise the budget or lower "
+                    + "laai.edge.max-batch or laai.edge.kv-tokens");
+        }
+        this.prefillBudget = admission.budgetBytes() == Long.MAX_VALUE ? Long.MAX_VALUE : admission.budgetBytes() - fixed;
         this.slots = new Slot[rows];
         this.worker = new Thread(this::run, "laai-generation");
         this.worker.setDaemon(true);
@@ -96,13 +162,34 @@ public final class ContinuousGenerator implements AutoCloseable {
      * the future (a client that went away) frees its row at the next step.
      */
     public CompletableFuture<Generator.Result> submit(Generator.Request request, Consumer<String> onText) {
-        CompletableFuture<Generator.Result> f = new CompletableFuture<>();
         if (closed) {
-            f.completeExceptionally(new IllegalStateException("generation has shut down"));
-            return f;
+            throw new Refused(503, "generation has shut down", 5);
         }
-        queue.add(new Job(request, onText, f));
+        // Everything that can refuse a request is checked here, before a streamed answer has begun.
+        int[] prompt = GenerationRow.promptIds(model, request.prompt());
+        if (prompt.length >= capacity) {
+            throw new IllegalArgumentException("the prompt is " + prompt.length + " tokens; " + capacityName + " is "
+                    + capacity);
+        }
+        RowDeltas.check(config, request.steering());
+        if (waiting.incrementAndGet() > (long) admission.maxQueued() + slots.length) {
+            waiting.decrementAndGet();
+            throw new Refused(429, "the server is at capacity: " + admission.maxQueued()
+                    + " requests already wait for a row (laai.edge.max-queued); retry later", 1);
+        }
+        CompletableFuture<Generator.Result> f = new CompletableFuture<>();
+        queue.add(new Job(request, prompt, onText, f, System.nanoTime() + admission.timeout().toNanos()));
         return f;
+    }
+
+    /** Requests submitted and not yet in a row (for metrics and tests). */
+    public int waiting() {
+        return Math.max(0, waiting.get());
+    }
+
+    private Refused timedOut(String phase) {
+        return new Refused(503, "the request did not finish within laai.edge.request-timeout ("
+                + admission.timeout().toSeconds() + " s) " + phase, 5);
     }
 
     private void run() {
@@ -148,6 +235,7 @@ public final class ContinuousGenerator implements AutoCloseable {
             if (deferred != null) {
                 deferred.result.completeExceptionally(down);
             }
+            waiting.set(0);
             queue.forEach(j -> j.result.completeExceptionally(down));
         }
     }
@@ -160,17 +248,33 @@ public final class ContinuousGenerator implements AutoCloseable {
         return n;
     }
 
-    /** Moves waiting requests into free rows and prefills them, right-aligned to the shared write column. */
+    /**
+     * Moves waiting requests into free rows and prefills them, right-aligned to the shared write
+     * column. Requests join while their prefill, together, fits what the memory budget leaves; the
+     * rest wait for the next step, when this prefill's memory is free again.
+     */
     private void admit(NDManager manager, KvCache cache) {
+        long now = System.nanoTime();
+        queue.removeIf(j -> {
+            boolean drop = j.result.isDone() || j.expired(now);
+            if (drop) {
+                waiting.decrementAndGet();
+                j.result.completeExceptionally(timedOut("while waiting for a row"));
+            }
+            return drop;
+        });
         List<Integer> joined = new ArrayList<>();
+        int longest = 0;
         while (true) {
             Job job = deferred != null ? deferred : queue.poll();
             deferred = null;
             if (job == null) {
                 break;
             }
-            if (job.result.isDone()) {
-                continue; // cancelled while it waited
+            if (job.result.isDone() || job.expired(now)) {
+                waiting.decrementAndGet();
+                job.result.completeExceptionally(timedOut("while waiting for a row"));
+                continue;
             }
             int free = -1;
             for (int i = 0; i < slots.length && free < 0; i++) {
@@ -178,19 +282,16 @@ public final class ContinuousGenerator implements AutoCloseable {
                     free = i;
                 }
             }
-            if (free < 0) {
-                deferred = job; // every row is busy: it joins when one frees
+            int t0 = Math.max(longest, job.prompt.length);
+            if (free < 0 || (!joined.isEmpty()
+                    && memory.prefillBytes(joined.size() + 1, t0, admission.prefillChunk()) > prefillBudget)) {
+                deferred = job; // no row, or no memory for its prefill alongside these: it joins at a later step
                 break;
             }
-            try {
-                GenerationRow row = new GenerationRow(job.request, GenerationRow.promptIds(model, job.request.prompt()),
-                        capacity, capacityName);
-                RowDeltas.check(config, job.request.steering());
-                slots[free] = new Slot(job, row);
-                joined.add(free);
-            } catch (IllegalArgumentException e) {
-                job.result.completeExceptionally(e);
-            }
+            waiting.decrementAndGet();
+            slots[free] = new Slot(job, new GenerationRow(job.request, job.prompt, capacity, capacityName));
+            joined.add(free);
+            longest = t0;
         }
         if (joined.isEmpty()) {
             return;
@@ -202,7 +303,6 @@ public final class ContinuousGenerator implements AutoCloseable {
         if (cache.length() >= capacity) {
             compact(cache, true);
         }
-        int longest = joined.stream().mapToInt(i -> slots[i].row.prompt.length).max().orElseThrow();
         if (longest > cache.length()) {
             // Room in front for the longest prompt, so every row's columns stay contiguous.
             int by = longest - cache.length();
@@ -223,14 +323,10 @@ public final class ContinuousGenerator implements AutoCloseable {
         int t0 = rows.stream().mapToInt(r -> r.prompt.length).max().orElseThrow();
         GenerationRow.Prefill p = GenerationRow.Prefill.of(rows, t0);
         int[] next;
-        try (NDManager req = manager.newSubManager(); KvCache own = new KvCache(req, config, n, t0);
-                NDScope scope = new NDScope()) {
+        try (NDManager req = manager.newSubManager(); KvCache own = new KvCache(req, config, n, t0)) {
             RowDeltas d = RowDeltas.of(req, config, rows.stream().map(r -> r.request.steering()).toList());
-            NDArray logits = model.transformer().forward(req.create(p.ids(), new Shape(n, t0)),
-                    req.create(p.positions(), new Shape(n, t0)),
-                    req.create(Generator.attentionBias(p.valid(), t0, 0, t0),
-                            new Shape(n, 1, t0, t0)), own, d.hooks(req.create(p.mask(), new Shape(n, t0, 1))), true);
-            next = GenerationRow.nextTokens(logits, rows.toArray(new GenerationRow[0]), config.vocabSize());
+            next = GenerationRow.prefill(model, req, own, d, rows.toArray(new GenerationRow[0]), p,
+                    admission.prefillChunk());
             for (int j = 0; j < n; j++) {
                 int length = rows.get(j).prompt.length;
                 cache.copyRow(own, j, t0 - length, joined.get(j), column - length, length);
@@ -248,9 +344,14 @@ public final class ContinuousGenerator implements AutoCloseable {
 
     /** One token for every row in use. */
     private void decode(NDManager manager, KvCache cache) {
+        long now = System.nanoTime();
         for (int i = 0; i < slots.length; i++) {
-            if (slots[i] != null && slots[i].job.result.isCancelled()) {
-                slots[i] = null;
+            if (slots[i] != null && slots[i].job.expired(now)) {
+                slots[i].job.result.completeExceptionally(timedOut("after " + slots[i].row.generated.size()
+                        + " generated tokens"));
+            }
+            if (slots[i] != null && slots[i].job.result.isDone()) {
+                slots[i] = null; // cancelled (the client went away) or timed out
                 membershipChanged = true;
             }
         }

@@ -5,6 +5,9 @@ import java.util.Arrays;
 import java.util.List;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 
 /** A row's progress through generation: its tokens, stop conditions and the text it has emitted. */
 final class GenerationRow {
@@ -51,6 +54,42 @@ final class GenerationRow {
             }
             return new Prefill(t, ids, pos, mask, valid);
         }
+    }
+
+    /**
+     * Runs a prefill batch through the model in chunks of at most {@code chunkTokens} tokens in all
+     * (at least one column per chunk), writing keys and values into {@code cache} from column 0, and
+     * returns each row's next token. Each chunk is its own forward pass in its own NDScope, and
+     * attends to the columns written so far: working memory grows with chunk × prompt length, never
+     * with the prompt length squared, and the result equals one pass over the whole prompt.
+     */
+    static int[] prefill(LanguageModel model, NDManager m, KvCache cache, RowDeltas deltas, GenerationRow[] rows, Prefill p,
+            int chunkTokens) {
+        int b = rows.length;
+        int t = p.t();
+        int step = Math.max(1, chunkTokens / b);
+        int[] next = null;
+        for (int from = 0; from < t; from += step) {
+            int to = Math.min(t, from + step);
+            int n = to - from;
+            long[] ids = new long[b * n];
+            long[] pos = new long[b * n];
+            float[] mask = new float[b * n];
+            for (int i = 0; i < b; i++) {
+                System.arraycopy(p.ids(), i * t + from, ids, i * n, n);
+                System.arraycopy(p.positions(), i * t + from, pos, i * n, n);
+                System.arraycopy(p.mask(), i * t + from, mask, i * n, n);
+            }
+            float[] bias = Generator.attentionBias(p.valid(), n, from, to);
+            try (NDScope scope = new NDScope()) {
+                NDArray logits = model.transformer().forward(m.create(ids, new Shape(b, n)), m.create(pos, new Shape(b, n)),
+                        m.create(bias, new Shape(b, 1, n, to)), cache, deltas.hooks(m.create(mask, new Shape(b, n, 1))), true);
+                if (to == t) {
+                    next = nextTokens(logits, rows, model.config().vocabSize());
+                }
+            }
+        }
+        return next;
     }
 
     /**

@@ -30,6 +30,9 @@ public final class Generator {
         void onText(int row, String delta);
     }
 
+    /** Prompt tokens per prefill forward pass (all rows together): bounds a long prompt's working memory. */
+    static final int PREFILL_CHUNK = 256;
+
     private final LanguageModel model;
 
     public Generator(LanguageModel model) {
@@ -58,8 +61,7 @@ public final class Generator {
             RowDeltas deltas = RowDeltas.of(req, c, requests.stream().map(Request::steering).toList());
             GenerationRow.Prefill prefill = GenerationRow.Prefill.of(Arrays.asList(rows), capacity);
             boolean[][] valid = prefill.valid();
-            float[] bias = attentionBias(valid, t0, 0, t0);
-            int[] next = step(req, cache, deltas, prefill.ids(), prefill.positions(), bias, prefill.mask(), b, t0, rows);
+            int[] next = GenerationRow.prefill(model, req, cache, deltas, rows, prefill, PREFILL_CHUNK);
             for (int k = 0; ; k++) {
                 boolean active = false;
                 for (int i = 0; i < b; i++) {
@@ -78,7 +80,7 @@ public final class Generator {
                     stepPos[i] = rows[i].prompt.length + k;
                     valid[i][t0 + k] = true;
                 }
-                bias = attentionBias(valid, 1, t0 + k, t0 + k + 1);
+                float[] bias = attentionBias(valid, 1, t0 + k, t0 + k + 1);
                 next = step(req, cache, deltas, stepIds, stepPos, bias, null, b, 1, rows);
             }
         }

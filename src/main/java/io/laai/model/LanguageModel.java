@@ -42,6 +42,7 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Loads a GGUF file or a Hugging Face checkpoint directory (see {@link ModelReference} for hf: ids). */
     public static LanguageModel load(Path path, Device device) {
+        EngineThreads.configure(null, null); // the defaults, unless the service or -D set them first
         LoadedModel loaded;
         if (Files.isDirectory(path)) {
             loaded = HfCheckpointLoader.load(path);

@@ -6,6 +6,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -145,60 +146,19 @@ public final class Transformer implements AutoCloseable {
             cos = embedding(posIds, ropeCos).expandDims(2); // (B, T, 1, d)
             sin = embedding(posIds, ropeSin).expandDims(2);
         }
-        int h = c.numAttentionHeads();
-        int kvh = c.numKeyValueHeads();
-        int hd = c.headDim();
         for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            NDArray a = norm(x, layer.attnNorm, layer.attnNormBias);
-            NDArray qkv = linear(a, layer.qkv, layer.qkvBias); // (B, T, (H + 2kvH)·d)
-            NDArray q;
-            NDArray k;
-            NDArray v;
-            if (cos != null) {
-                NDList parts = qkv.split(new long[] {(long) (h + kvh) * hd}, 2);
-                NDArray qk = parts.get(0).reshape(b, t, h + kvh, hd);
-                qk = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin)); // rotary on q and k at once
-                NDList qks = qk.split(new long[] {h}, 2);
-                q = qks.get(0).transpose(0, 2, 1, 3);                // (B, H, T, d)
-                k = qks.get(1).transpose(0, 2, 1, 3);                // (B, kvH, T, d)
-                v = parts.get(1).reshape(b, t, kvh, hd).transpose(0, 2, 1, 3);
-            } else {
-                NDArray heads = qkv.reshape(b, t, 3 * h, hd).transpose(0, 2, 1, 3); // (B, 3H, T, d)
-                NDList qkvs = heads.split(3, 1);
-                q = qkvs.get(0);
-                k = qkvs.get(1);
-                v = qkvs.get(2);
+            if (cache == null) {
+                x = block(l, x, cos, sin, attnBias, null, hooks, b, t);
+                continue;
             }
-            if (cache != null) {
-                NDArray[] kv = cache.append(l, k, v); // (B, kvH, L, d)
-                k = kv[0];
-                v = kv[1];
+            // Inference: a layer's temporaries (attention scores above all) are freed before the next
+            // layer runs, so a pass holds one layer's working memory, not every layer's. Training
+            // (no cache) keeps them: backward needs them.
+            try (NDScope scope = new NDScope()) {
+                x = block(l, x, cos, sin, attnBias, cache, hooks, b, t);
+                NDScope.unregister(x);
             }
-            // Grouped-query attention without copying K/V: the g = H/kvH query heads that share a
-            // KV head are consecutive, so they fold into the query-length axis of that KV head.
-            int g = h / kvh;
-            long keys = k.getShape().get(2);
-            NDArray scores = q.reshape(b, kvh, (long) g * t, hd).matMul(k.transpose(0, 1, 3, 2)) // (B, kvH, g·T, L)
-                    .mul(attnScale).reshape(b, kvh, g, t, keys).add(attnBias.expandDims(2));     // (B, kvH, g, T, L)
-            NDArray attn = scores.softmax(-1).reshape(b, kvh, (long) g * t, keys).matMul(v)      // (B, kvH, g·T, d)
-                    .reshape(b, h, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) h * hd);    // (B, T, H·d)
-            if (hooks != null) {
-                NDArray add = hooks.attnHeads(l);
-                if (add != null) {
-                    attn = attn.add(add);
-                }
-            }
-            x = x.add(linear(attn, layer.o, layer.oBias));
-            NDArray m = norm(x, layer.mlpNorm, layer.mlpNormBias);
-            x = x.add(linear(mlp(m, layer), layer.down, layer.downBias));
-            if (hooks != null) {
-                NDArray add = hooks.residual(l);
-                if (add != null) {
-                    x = x.add(add);
-                }
-                hooks.observeResidual(l, x);
-            }
+            NDScope.register(x);
         }
         if (cache != null) {
             cache.advance((int) t);
@@ -207,6 +167,65 @@ public final class Transformer implements AutoCloseable {
             x = x.get(new NDIndex(":, -1:, :"));
         }
         return linear(norm(x, finalNorm, finalNormBias), lmHead, null); // (B, T or 1, V)
+    }
+
+    /** One transformer block: attention (with the cache when given), then the MLP, with the layer's hooks. */
+    private NDArray block(int l, NDArray x, NDArray cos, NDArray sin, NDArray attnBias, KvCache cache, Hooks hooks, long b,
+            long t) {
+        int h = c.numAttentionHeads();
+        int kvh = c.numKeyValueHeads();
+        int hd = c.headDim();
+        Layer layer = layers[l];
+        NDArray a = norm(x, layer.attnNorm, layer.attnNormBias);
+        NDArray qkv = linear(a, layer.qkv, layer.qkvBias); // (B, T, (H + 2kvH)·d)
+        NDArray q;
+        NDArray k;
+        NDArray v;
+        if (cos != null) {
+            NDList parts = qkv.split(new long[] {(long) (h + kvh) * hd}, 2);
+            NDArray qk = parts.get(0).reshape(b, t, h + kvh, hd);
+            qk = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin)); // rotary on q and k at once
+            NDList qks = qk.split(new long[] {h}, 2);
+            q = qks.get(0).transpose(0, 2, 1, 3);                // (B, H, T, d)
+            k = qks.get(1).transpose(0, 2, 1, 3);                // (B, kvH, T, d)
+            v = parts.get(1).reshape(b, t, kvh, hd).transpose(0, 2, 1, 3);
+        } else {
+            NDArray heads = qkv.reshape(b, t, 3 * h, hd).transpose(0, 2, 1, 3); // (B, 3H, T, d)
+            NDList qkvs = heads.split(3, 1);
+            q = qkvs.get(0);
+            k = qkvs.get(1);
+            v = qkvs.get(2);
+        }
+        if (cache != null) {
+            NDArray[] kv = cache.append(l, k, v); // (B, kvH, L, d)
+            k = kv[0];
+            v = kv[1];
+        }
+        // Grouped-query attention without copying K/V: the g = H/kvH query heads that share a
+        // KV head are consecutive, so they fold into the query-length axis of that KV head.
+        int g = h / kvh;
+        long keys = k.getShape().get(2);
+        NDArray scores = q.reshape(b, kvh, (long) g * t, hd).matMul(k.transpose(0, 1, 3, 2)) // (B, kvH, g·T, L)
+                .mul(attnScale).reshape(b, kvh, g, t, keys).add(attnBias.expandDims(2));     // (B, kvH, g, T, L)
+        NDArray attn = scores.softmax(-1).reshape(b, kvh, (long) g * t, keys).matMul(v)      // (B, kvH, g·T, d)
+                .reshape(b, h, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) h * hd);    // (B, T, H·d)
+        if (hooks != null) {
+            NDArray add = hooks.attnHeads(l);
+            if (add != null) {
+                attn = attn.add(add);
+            }
+        }
+        x = x.add(linear(attn, layer.o, layer.oBias));
+        NDArray m = norm(x, layer.mlpNorm, layer.mlpNormBias);
+        x = x.add(linear(mlp(m, layer), layer.down, layer.downBias));
+        if (hooks != null) {
+            NDArray add = hooks.residual(l);
+            if (add != null) {
+                x = x.add(add);
+            }
+            hooks.observeResidual(l, x);
+        }
+        return x;
     }
 
     private NDArray mlp(NDArray m, Layer layer) {

@@ -20,19 +20,32 @@ import io.laai.train.TrainConfig;
  * mode, fingerprint, config overrides, and the configured size limits.
  */
 public record DemonstrationBatch(String task, List<Demonstration> demonstrations, String mode, String modelFingerprint,
-        Map<String, String> config) {
+        Map<String, String> config, boolean allowUnvalidated) {
+
+    /** The fields of a batch; anything else is refused, so a misspelt field is never silently dropped. */
+    static final java.util.Set<String> FIELDS = java.util.Set.of("task", "demonstrations", "mode", "model_fingerprint",
+            "config", "allow_unvalidated");
+
+    public DemonstrationBatch(String task, List<Demonstration> demonstrations, String mode, String modelFingerprint,
+            Map<String, String> config) {
+        this(task, demonstrations, mode, modelFingerprint, config, false);
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Size limits a batch must respect (laai.trainer.max-*). */
-    public record Limits(int maxDemonstrations, int maxFieldChars, int maxBytes) {
-        public static final Limits DEFAULTS = new Limits(256, 4000, 1_000_000);
+    /** Size limits a batch must respect, and the most steps and patience its config may ask for (laai.trainer.max-*). */
+    public record Limits(int maxDemonstrations, int maxFieldChars, int maxBytes, int maxSteps, int maxPatience) {
+        public static final Limits DEFAULTS = new Limits(256, 4000, 1_000_000, 1000, 200);
 
         public Limits {
-            if (maxDemonstrations < 1 || maxFieldChars < 1 || maxBytes < 1) {
+            if (maxDemonstrations < 1 || maxFieldChars < 1 || maxBytes < 1 || maxSteps < 1 || maxPatience < 1) {
                 throw new IllegalArgumentException("batch limits must be positive: " + maxDemonstrations + ", "
-                        + maxFieldChars + ", " + maxBytes);
+                        + maxFieldChars + ", " + maxBytes + ", " + maxSteps + ", " + maxPatience);
             }
+        }
+
+        public Limits(int maxDemonstrations, int maxFieldChars, int maxBytes) {
+            this(maxDemonstrations, maxFieldChars, maxBytes, 1000, 200);
         }
     }
 
@@ -89,6 +102,19 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
         if (node == null || !node.isObject()) {
             throw new Invalid(Invalid.INVALID_BATCH, "a demonstration batch must be a JSON object");
         }
+        java.util.Set<String> unknown = new java.util.TreeSet<>();
+        node.fieldNames().forEachRemaining(f -> {
+            if (!FIELDS.contains(f)) {
+                unknown.add(f.length() > 40 ? f.substring(0, 40) + "…" : f);
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw new Invalid(Invalid.INVALID_BATCH, "unknown field(s) " + unknown + "; a batch has "
+                    + new java.util.TreeSet<>(FIELDS));
+        }
+        if (node.hasNonNull("task") && !node.get("task").isTextual()) {
+            throw new Invalid(Invalid.INVALID_BATCH, "task must be a string");
+        }
         String task = node.hasNonNull("task") ? node.get("task").asText() : pathTask;
         if (pathTask != null && !pathTask.equals(task)) {
             throw new Invalid(Invalid.KEY_MISMATCH, "task '" + task + "' in the body differs from '" + pathTask + "' in the path");
@@ -117,6 +143,15 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
                         + " characters");
             }
         }
+        for (String f : List.of("mode", "model_fingerprint")) {
+            if (node.hasNonNull(f) && !node.get(f).isTextual()) {
+                throw new Invalid(Invalid.INVALID_BATCH, f + " must be a string");
+            }
+        }
+        if (node.hasNonNull("allow_unvalidated") && !node.get("allow_unvalidated").isBoolean()) {
+            throw new Invalid(Invalid.INVALID_BATCH, "allow_unvalidated must be true or false");
+        }
+        boolean allowUnvalidated = node.path("allow_unvalidated").asBoolean(false);
         String mode = node.path("mode").asText("append");
         if (!mode.equals("append") && !mode.equals("replace")) {
             throw new Invalid(Invalid.INVALID_BATCH, "mode '" + mode + "' is not append or replace");
@@ -127,15 +162,22 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
             if (!cfg.isObject()) {
                 throw new Invalid(Invalid.INVALID_BATCH, "config must be an object of training settings");
             }
-            cfg.fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
+            for (var it = cfg.fields(); it.hasNext();) {
+                var e = it.next();
+                if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                    throw new Invalid(Invalid.INVALID_BATCH, "config." + e.getKey() + " must be a string, number or boolean");
+                }
+                config.put(e.getKey(), e.getValue().asText());
+            }
             try {
-                TrainConfig.DEFAULTS.with(config); // refuses unknown or malformed settings now, not at training time
+                // Refuses unknown, malformed and over-the-limit settings now, not at training time.
+                TrainConfig.DEFAULTS.with(config).within(limits.maxSteps(), limits.maxPatience());
             } catch (IllegalArgumentException e) {
                 throw new Invalid(Invalid.INVALID_BATCH, "config: " + e.getMessage());
             }
         }
         String fingerprint = node.hasNonNull("model_fingerprint") ? node.get("model_fingerprint").asText() : null;
-        return new DemonstrationBatch(task, list, mode, fingerprint, config);
+        return new DemonstrationBatch(task, list, mode, fingerprint, config, allowUnvalidated);
     }
 
     /** Refuses a batch meant for another model. */
@@ -165,6 +207,9 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
         if (!config.isEmpty()) {
             ObjectNode c = n.putObject("config");
             config.forEach(c::put);
+        }
+        if (allowUnvalidated) {
+            n.put("allow_unvalidated", true);
         }
         try {
             return JSON.writeValueAsBytes(n);

@@ -17,10 +17,26 @@ public final class PublishGate {
     private PublishGate() {
     }
 
-    /** Empty when the candidate may be published, else the reason it may not. */
+    /** Empty when the candidate may be published, else the reason it may not (no previous version, nothing allowed). */
     public static Optional<String> refusal(TrainResult r) {
+        return refusal(r, false, false);
+    }
+
+    /**
+     * Empty when the candidate may be published, else the reason it may not.
+     *
+     * @param previousValidated the task's current version was validated (its val_accuracy is a number)
+     * @param allowUnvalidated  the batch asked, with allow_unvalidated, to publish a candidate that cannot be validated
+     */
+    public static Optional<String> refusal(TrainResult r, boolean previousValidated, boolean allowUnvalidated) {
         if (Double.isNaN(r.valAccuracy())) {
-            return Optional.empty(); // one demonstration or validation "none": nothing held out to judge by
+            // One demonstration, or validation "none": nothing held out to judge by. Such a candidate
+            // never replaces a version that was judged, unless the batch says so.
+            if (previousValidated && !allowUnvalidated) {
+                return Optional.of("the candidate cannot be validated (no demonstrations held out) and the current version "
+                        + "was; send more demonstrations, or set allow_unvalidated to replace it anyway");
+            }
+            return Optional.empty();
         }
         if (r.valAccuracy() < r.baseValAccuracy()) {
             return Optional.of(String.format(Locale.ROOT,

@@ -22,9 +22,12 @@ import io.laai.train.Demonstration;
  * @param window   the most recent demonstrations, oldest first, bounded by laai.trainer.window
  * @param config   training-setting overrides the task's batches have set, later ones winning
  * @param outcome  published, rejected or failed: what happened to the last batch
+ * @param attempts trainings started for the batches after {@code offset} up to {@code attemptOffset}
+ *                 that never reached an outcome (the process died): what stops a poison batch
+ *                 from crash-looping the trainer
  */
 public record TaskState(String task, long version, List<Demonstration> window, Map<String, String> config,
-        int partition, long offset, String outcome) {
+        int partition, long offset, String outcome, int attempts, long attemptOffset) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -33,8 +36,22 @@ public record TaskState(String task, long version, List<Demonstration> window, M
         config = Map.copyOf(config);
     }
 
+    public TaskState(String task, long version, List<Demonstration> window, Map<String, String> config, int partition,
+            long offset, String outcome) {
+        this(task, version, window, config, partition, offset, outcome, 0, -1);
+    }
+
     public static TaskState initial(String task) {
         return new TaskState(task, 0, List.of(), Map.of(), -1, -1, "none");
+    }
+
+    /**
+     * The state recorded just before training batches up to {@code lastOffset}: one more attempt
+     * when the attempt overlaps the previous unfinished one, else the first.
+     */
+    public TaskState attempting(long firstOffset, long lastOffset) {
+        int n = attempts > 0 && firstOffset <= attemptOffset ? attempts + 1 : 1;
+        return new TaskState(task, version, window, config, partition, offset, outcome, n, Math.max(lastOffset, attemptOffset));
     }
 
     /** True when the batch at this position is already part of the state. */
@@ -52,6 +69,9 @@ public record TaskState(String task, long version, List<Demonstration> window, M
     public byte[] toJson() {
         ObjectNode n = JSON.createObjectNode();
         n.put("task", task).put("version", version).put("partition", partition).put("offset", offset).put("outcome", outcome);
+        if (attempts > 0) {
+            n.put("attempts", attempts).put("attempt_offset", attemptOffset);
+        }
         ObjectNode c = n.putObject("config");
         config.forEach(c::put);
         var w = n.putArray("window");
@@ -78,7 +98,8 @@ public record TaskState(String task, long version, List<Demonstration> window, M
                 throw new IllegalArgumentException("a task state needs task and version");
             }
             return new TaskState(n.get("task").asText(), n.get("version").asLong(), window, config,
-                    n.path("partition").asInt(-1), n.path("offset").asLong(-1), n.path("outcome").asText("none"));
+                    n.path("partition").asInt(-1), n.path("offset").asLong(-1), n.path("outcome").asText("none"),
+                    n.path("attempts").asInt(0), n.path("attempt_offset").asLong(-1));
         } catch (IOException e) {
             throw new IllegalArgumentException("not a task state: " + e.getMessage());
         }

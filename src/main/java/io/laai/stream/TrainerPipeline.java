@@ -73,14 +73,37 @@ public final class TrainerPipeline implements AutoCloseable {
     /** Everything the pipeline is configured by (laai.trainer.*, laai.train.*). */
     public record Settings(String bootstrapServers, String groupId, String instanceId, int window,
             DemonstrationBatch.Limits limits, TrainConfig defaults, boolean gate, int progressEvery, int maxInFlight,
-            int tasksPerStep) {
+            int tasksPerStep, int maxAttempts, Duration maxTraining, long memoryBudget, Duration sessionTimeout,
+            boolean staticMembership) {
         public Settings {
-            if (window < 1 || progressEvery < 1 || maxInFlight < 1 || tasksPerStep < 1) {
-                throw new IllegalArgumentException(
-                        "laai.trainer.window, progress-every, max-in-flight and tasks-per-step must be positive");
+            if (window < 1 || progressEvery < 1 || maxInFlight < 1 || tasksPerStep < 1 || maxAttempts < 1
+                    || memoryBudget < 1 || maxTraining.isNegative() || maxTraining.isZero()) {
+                throw new IllegalArgumentException("laai.trainer.window, progress-every, max-in-flight, tasks-per-step, "
+                        + "max-attempts, max-training-seconds and memory-budget must be positive");
             }
         }
+
+        /** With the defaults of the other settings (tests, the bench). */
+        public Settings(String bootstrapServers, String groupId, String instanceId, int window,
+                DemonstrationBatch.Limits limits, TrainConfig defaults, boolean gate, int progressEvery, int maxInFlight,
+                int tasksPerStep) {
+            this(bootstrapServers, groupId, instanceId, window, limits, defaults, gate, progressEvery, maxInFlight,
+                    tasksPerStep, 2, Duration.ofSeconds(300), Long.MAX_VALUE, Duration.ofSeconds(10), false);
+        }
+
+        public Settings withAttempts(int maxAttempts, boolean staticMembership) {
+            return new Settings(bootstrapServers, groupId, instanceId, window, limits, defaults, gate, progressEvery,
+                    maxInFlight, tasksPerStep, maxAttempts, maxTraining, memoryBudget, sessionTimeout, staticMembership);
+        }
+
+        public Settings withTraining(Duration maxTraining, long memoryBudget) {
+            return new Settings(bootstrapServers, groupId, instanceId, window, limits, defaults, gate, progressEvery,
+                    maxInFlight, tasksPerStep, maxAttempts, maxTraining, memoryBudget, sessionTimeout, staticMembership);
+        }
     }
+
+    /** The DLQ code of batches whose training the process did not survive, laai.trainer.max-attempts times. */
+    public static final String TRAINING_CRASHED = "training-crashed";
 
     private static final Logger LOG = Logger.getLogger(TrainerPipeline.class);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
@@ -114,6 +137,7 @@ public final class TrainerPipeline implements AutoCloseable {
     private volatile Throwable failure;
     private volatile boolean paused;
     private final AtomicLong assignments = new AtomicLong();
+    private volatile java.util.function.ObjIntConsumer<String> stepHook = (task, step) -> { };
 
     /** A task this trainer owns: its state after the last outcome and the batches waiting to train. */
     private static final class Task {
@@ -146,7 +170,7 @@ public final class TrainerPipeline implements AutoCloseable {
     public TrainerPipeline(LanguageModel lm, Settings settings, MeterRegistry meters) {
         this.lm = lm;
         this.settings = settings;
-        this.trainer = new Trainer(lm);
+        this.trainer = new Trainer(lm, settings.memoryBudget());
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
@@ -155,6 +179,14 @@ public final class TrainerPipeline implements AutoCloseable {
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(Math.max(settings.limits().maxBytes(), 1 << 20)));
+        // A trainer that died is noticed within the session timeout, so its tasks move on quickly;
+        // with static membership a restart under the same id takes its partitions back at once.
+        long session = settings.sessionTimeout().toMillis();
+        c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Long.toString(session));
+        c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Long.toString(Math.max(500, session / 4)));
+        if (settings.staticMembership()) {
+            c.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, settings.instanceId());
+        }
         this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
@@ -184,6 +216,12 @@ public final class TrainerPipeline implements AutoCloseable {
     /** True while polling, with no failure. */
     public boolean running() {
         return poller.isAlive() && failure == null && !closing;
+    }
+
+    /** Hears every step of every task's final fit on the worker thread (tests: a hook that halts the JVM mid-training). */
+    public TrainerPipeline onStep(java.util.function.ObjIntConsumer<String> hook) {
+        this.stepHook = hook;
+        return this;
     }
 
     /** How many times partitions were assigned to this instance (0 until it joined its group). */
@@ -272,6 +310,9 @@ public final class TrainerPipeline implements AutoCloseable {
         try {
             settings.defaults().with(batch.config()).layerList(lm.config().numHiddenLayers());
             Trainer.requireTrainable(lm, batch.demonstrations());
+            Trainer.requireFits(lm, batch.demonstrations(), settings.memoryBudget());
+        } catch (Trainer.TooLarge e) {
+            throw new DemonstrationBatch.Invalid(DemonstrationBatch.Invalid.OVERSIZE, e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new DemonstrationBatch.Invalid(DemonstrationBatch.Invalid.UNTRAINABLE, e.getMessage());
         }
@@ -526,6 +567,10 @@ public final class TrainerPipeline implements AutoCloseable {
             if (t.orphan != null) {
                 batches = adopt(t, batches);
             }
+            if (!batches.isEmpty() && t.state.attempts() >= settings.maxAttempts()
+                    && batches.get(0).offset() <= t.state.attemptOffset()) {
+                batches = crashed(t, batches);
+            }
             if (batches.isEmpty()) {
                 continue;
             }
@@ -547,37 +592,92 @@ public final class TrainerPipeline implements AutoCloseable {
         if (steps.isEmpty()) {
             return;
         }
-        long start = System.nanoTime();
-        List<TrainResult> results = null;
-        if (steps.size() > 1) {
-            try {
-                results = trainer.trainMany(steps.stream().map(s -> new Trainer.Job(s.task.name, s.version,
-                        s.grown.window(), s.cfg, s.task.latest, progress(s.task.name, s.version))).toList(),
-                        progress(null, 0));
-            } catch (TrainingProgress.Cancelled e) {
-                throw e;
-            } catch (RuntimeException e) {
-                LOG.infof("Training %d tasks together failed (%s); training each alone", steps.size(), e.getMessage());
-            }
-        }
-        for (int i = 0; i < steps.size(); i++) {
-            Step step = steps.get(i);
-            TrainResult result;
-            if (results != null) {
-                result = results.get(i);
-            } else {
+        try {
+            long start = System.nanoTime();
+            long deadline = start + settings.maxTraining().toNanos();
+            List<TrainResult> results = null;
+            // A task retried after a crash trains alone, so a poison batch takes no other task down with it again.
+            boolean together = steps.size() > 1 && steps.stream().allMatch(st -> st.before.attempts() == 0);
+            if (together) {
+                steps.forEach(this::attempting);
                 try {
-                    result = trainer.train(step.task.name, step.version, step.grown.window(), step.cfg, step.task.latest,
-                            progress(step.task.name, step.version));
+                    results = trainer.trainMany(steps.stream().map(s -> new Trainer.Job(s.task.name, s.version,
+                            s.grown.window(), s.cfg, s.task.latest, progress(s.task.name, s.version, deadline))).toList(),
+                            progress(null, 0, deadline));
                 } catch (TrainingProgress.Cancelled e) {
                     throw e;
                 } catch (RuntimeException e) {
-                    failed(step, e);
-                    continue;
+                    LOG.infof("Training %d tasks together failed (%s); training each alone", steps.size(), e.getMessage());
                 }
             }
-            finish(step, result, System.nanoTime() - start);
+            for (int i = 0; i < steps.size(); i++) {
+                Step step = steps.get(i);
+                TrainResult result;
+                if (results != null) {
+                    result = results.get(i);
+                } else {
+                    try {
+                        if (!together) {
+                            attempting(step);
+                        }
+                        result = trainer.train(step.task.name, step.version, step.grown.window(), step.cfg, step.task.latest,
+                                progress(step.task.name, step.version, deadline));
+                    } catch (TrainingProgress.Cancelled e) {
+                        throw e;
+                    } catch (RuntimeException e) {
+                        failed(step, e);
+                        continue;
+                    }
+                }
+                finish(step, result, System.nanoTime() - start);
+            }
+        } catch (TrainingProgress.Cancelled e) {
+            // A shutdown is not a crash: the attempts recorded for these trainings are taken back.
+            for (Step step : steps) {
+                if (step.task.state.attempts() > step.before.attempts()) {
+                    sendAndWait(KafkaPublisher.record(Topics.TRAINER_STATE, step.task.name, step.before.toJson(),
+                            Map.of("content-type", "application/json")));
+                    step.task.state = step.before;
+                }
+            }
+            throw e;
         }
+    }
+
+    /**
+     * Records, before a training starts, that it is being attempted: should the process die during
+     * it, the restarted owner counts the attempt and stops after laai.trainer.max-attempts.
+     */
+    private void attempting(Step step) {
+        Task t = step.task;
+        TaskState marked = t.state.attempting(step.batches.get(0).offset(), step.grown.offset());
+        sendAndWait(KafkaPublisher.record(Topics.TRAINER_STATE, t.name, marked.toJson(), Map.of("content-type",
+                "application/json")));
+        t.state = marked;
+    }
+
+    /**
+     * The batches a training the process died in, max-attempts times, covered: dead-lettered as
+     * training-crashed with the window as it was; the batches after them go on.
+     */
+    private List<Pending> crashed(Task t, List<Pending> batches) {
+        long upTo = t.state.attemptOffset();
+        List<Pending> poison = batches.stream().filter(p -> p.offset() <= upTo).toList();
+        String reason = "the trainer process ended during " + t.state.attempts() + " trainings of these batches "
+                + "(laai.trainer.max-attempts is " + settings.maxAttempts() + ")";
+        metrics.rejected(TRAINING_CRASHED);
+        LOG.warnf("Task %s: %s; dead-lettering %d batches up to offset %d", t.name, reason, poison.size(), upTo);
+        for (Pending p : poison) {
+            ProducerRecord<String, byte[]> dead = deadLetter(p.record, TRAINING_CRASHED, reason);
+            dead.headers().add("laai-attempts", Integer.toString(t.state.attempts()).getBytes(StandardCharsets.UTF_8));
+            sendAndWait(dead);
+        }
+        Pending last = poison.get(poison.size() - 1);
+        TaskState after = new TaskState(t.name, t.state.version(), t.state.window(), t.state.config(),
+                last.record.partition(), last.offset(), "crashed");
+        record(t, after, poison, events.of(t.name, "failed").put("reason", reason).put("code", TRAINING_CRASHED)
+                .put("offset", last.offset()).put("attempts", t.state.attempts()));
+        return batches.stream().filter(p -> p.offset() > upTo).collect(Collectors.toList());
     }
 
     /** The batches cannot be trained on: park them in the DLQ and keep the window as it was. */
@@ -603,7 +703,11 @@ public final class TrainerPipeline implements AutoCloseable {
         long version = step.version;
         String at = Long.toString(grown.offset());
         metrics.training.record(nanos, TimeUnit.NANOSECONDS);
-        Optional<String> refusal = settings.gate() ? PublishGate.refusal(result) : Optional.empty();
+        boolean previousValidated = t.latest != null
+                && Double.isFinite(parse(t.latest.metadata().get("val_accuracy")));
+        boolean allowUnvalidated = batches.stream().anyMatch(p -> p.batch.allowUnvalidated());
+        Optional<String> refusal = settings.gate() ? PublishGate.refusal(result, previousValidated, allowUnvalidated)
+                : Optional.empty();
         ObjectNode outcome;
         TaskState after;
         if (refusal.isEmpty()) {
@@ -634,8 +738,17 @@ public final class TrainerPipeline implements AutoCloseable {
                 .put("demonstrations", grown.window().size()).put("millis", result.millis()).put("steps", result.steps())
                 .put("train_loss", result.trainLoss()).put("val_accuracy", result.valAccuracy())
                 .put("base_val_accuracy", result.baseValAccuracy())
-                .put("previous_val_accuracy", result.previousValAccuracy());
+                .put("previous_val_accuracy", result.previousValAccuracy())
+                .put("time_limited", "true".equals(result.intervention().metadata().get("time_limited")));
         record(t, after, batches, outcome);
+    }
+
+    private static double parse(String number) {
+        try {
+            return number == null ? Double.NaN : Double.parseDouble(number);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 
     /** Batches an orphan artifact already covers become part of the state without training again. */
@@ -677,10 +790,18 @@ public final class TrainerPipeline implements AutoCloseable {
         }
     }
 
-    private TrainingProgress progress(String task, long version) {
+    private TrainingProgress progress(String task, long version, long deadline) {
         return new TrainingProgress() {
             @Override
+            public boolean outOfTime() {
+                return System.nanoTime() - deadline > 0;
+            }
+
+            @Override
             public void onStep(int step, double crossEntropy, double objective) {
+                if (task != null) {
+                    stepHook.accept(task, step);
+                }
                 if (task != null && step % settings.progressEvery() == 0) {
                     events.send(events.of(task, "progress").put("version", version).put("step", step)
                             .put("loss", crossEntropy).put("objective", objective));

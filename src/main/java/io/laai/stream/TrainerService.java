@@ -17,6 +17,8 @@ import org.eclipse.microprofile.health.Readiness;
 import org.jboss.logging.Logger;
 
 import io.laai.LaaiConfig;
+import io.laai.model.LanguageModel;
+import io.laai.model.MemoryEstimate;
 import io.laai.ModelService;
 import io.laai.Role;
 import io.laai.train.TrainConfig;
@@ -47,7 +49,17 @@ public class TrainerService {
 
     /** The batch limits every entry point applies (HTTP ingest refuses what the trainer would dead-letter). */
     public static DemonstrationBatch.Limits limits(LaaiConfig.Trainer t) {
-        return new DemonstrationBatch.Limits(t.maxDemonstrations(), t.maxFieldChars(), t.maxBatchBytes());
+        return new DemonstrationBatch.Limits(t.maxDemonstrations(), t.maxFieldChars(), t.maxBatchBytes(), t.maxSteps(),
+                t.maxPatience());
+    }
+
+    /** Share of the memory left beside the heap and the weights that training takes by default (the edge takes as much). */
+    static final double TRAINER_SHARE = 0.4;
+
+    /** laai.trainer.memory-budget, or its default for this model and process. */
+    public static long memoryBudget(LaaiConfig.Trainer t, LanguageModel lm) {
+        return t.memoryBudget().map(m -> m.asLongValue())
+                .orElseGet(() -> new MemoryEstimate(lm.config()).defaultBudget(TRAINER_SHARE));
     }
 
     /** laai.train.* over the built-in defaults; a wrong key or value stops start-up with one line. */
@@ -66,14 +78,20 @@ public class TrainerService {
         TrainerPipeline.Settings settings;
         try {
             limits = limits(t);
-            settings = new TrainerPipeline.Settings(bootstrapServers, t.groupId(), instanceId(), t.window(), limits,
-                    defaults, t.gate(), t.progressEvery(), t.maxInFlight(), t.tasksPerStep());
+            defaults.within(t.maxSteps(), t.maxPatience());
+            settings = new TrainerPipeline.Settings(bootstrapServers, t.groupId(), instanceId(t.staticMembership()),
+                    t.window(), limits, defaults, t.gate(), t.progressEvery(), t.maxInFlight(), t.tasksPerStep(),
+                    t.maxAttempts(), java.time.Duration.ofSeconds(t.maxTrainingSeconds()),
+                    memoryBudget(t, models.model()), t.sessionTimeout(), t.staticMembership());
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException("laai.trainer.*: " + e.getMessage());
         }
         if (Role.parse(config.role()).runsTrainer()) {
             pipeline = new TrainerPipeline(models.model(), settings, meters).start();
-            LOG.infof("Trainer %s consuming laai.demonstrations in group %s", settings.instanceId(), t.groupId());
+            LOG.infof("Trainer %s consuming laai.demonstrations in group %s (%s membership, session timeout %d s), "
+                    + "memory budget %s a step", settings.instanceId(), t.groupId(),
+                    t.staticMembership() ? "static" : "dynamic", t.sessionTimeout().toSeconds(),
+                    MemoryEstimate.mib(settings.memoryBudget()));
         }
     }
 
@@ -83,9 +101,10 @@ public class TrainerService {
         }
     }
 
-    private static String instanceId() {
+    /** Static membership needs an id that survives a restart (the pod name); otherwise the process makes it unique. */
+    private static String instanceId(boolean stable) {
         String host = Optional.ofNullable(System.getenv("HOSTNAME")).orElse("local");
-        return "laai-trainer-" + host + "-" + ProcessHandle.current().pid();
+        return "laai-trainer-" + host + (stable ? "" : "-" + ProcessHandle.current().pid());
     }
 
     HealthCheckResponse health(String name) {

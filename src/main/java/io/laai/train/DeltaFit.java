@@ -17,6 +17,7 @@ import io.laai.intervention.Site;
 import io.laai.model.Generator;
 import io.laai.model.Hooks;
 import io.laai.model.LanguageModel;
+import io.laai.model.MemoryEstimate;
 
 /**
  * Gradient descent on Δ for problems of a batch of demonstrations and a set of layers: Adam on the
@@ -35,7 +36,7 @@ final class DeltaFit {
     private static final double MIN_IMPROVEMENT = 1e-4;
 
     /** A fitted Δ: params[i] belongs to layers.get(i). */
-    record Result(float[][] params, double crossEntropy, double objective, int steps, int bestStep) {
+    record Result(float[][] params, double crossEntropy, double objective, int steps, int bestStep, boolean timeLimited) {
     }
 
     private DeltaFit() {
@@ -64,6 +65,17 @@ final class DeltaFit {
      * stops them all.
      */
     static List<Result> fitMany(LanguageModel lm, List<Problem> problems, TrainingProgress cancellation) {
+        return fitMany(lm, problems, cancellation, Long.MAX_VALUE);
+    }
+
+    /**
+     * As above, within {@code memoryBudget} bytes a step: when the rows' forward and backward pass
+     * would need more (MemoryEstimate.trainingBytes), they run in chunks of rows, each its own
+     * forward and backward pass, and the gradients add up (the loss is a sum over rows, so the
+     * result is the same up to rounding). {@code cancellation.outOfTime()} ends every fit after its
+     * current step with its best Δ so far.
+     */
+    static List<Result> fitMany(LanguageModel lm, List<Problem> problems, TrainingProgress cancellation, long memoryBudget) {
         Site site = problems.get(0).cfg().site();
         Positions positions = problems.get(0).cfg().positions();
         for (Problem p : problems) {
@@ -90,16 +102,29 @@ final class DeltaFit {
                 if (cancellation != null && cancellation.cancelled()) {
                     throw new TrainingProgress.Cancelled();
                 }
+                if (step > 1 && cancellation != null && cancellation.outOfTime()) {
+                    for (State st : states) {
+                        st.timeLimited = !st.done;
+                        st.done = true;
+                    }
+                    break;
+                }
                 if (rows == null || rows.problems != active) {
                     // Finished problems leave the batch: their rows would only cost time.
                     if (rows != null) {
                         rows.manager.close();
                     }
-                    rows = Rows.of(lm, manager, states, positions);
+                    rows = Rows.of(lm, manager, states, positions, memoryBudget);
                 }
-                Inputs in = rows.inputs;
                 TreeMap<Integer, List<int[]>> users = rows.users;
-                double[] ce = crossEntropyAndGradient(lm, manager, in, users, states, width, site, collector, k);
+                double[] ce = new double[k];
+                for (int c = 0; c < rows.chunks.size(); c++) {
+                    double[] part = crossEntropyAndGradient(lm, manager, rows.chunks.get(c), users, states, width, site,
+                            collector, k, c > 0);
+                    for (int p = 0; p < k; p++) {
+                        ce[p] += part[p];
+                    }
+                }
                 for (int p = 0; p < k; p++) {
                     State st = states[p];
                     if (st.done) {
@@ -150,14 +175,17 @@ final class DeltaFit {
         }
         List<Result> results = new ArrayList<>();
         for (State st : states) {
-            results.add(new Result(st.best, st.bestCe, st.bestObjective, st.steps, st.bestStep));
+            results.add(new Result(st.best, st.bestCe, st.bestObjective, st.steps, st.bestStep, st.timeLimited));
         }
         return results;
     }
 
-    /** The rows of the problems still running, as tensors in a manager of their own. */
-    private record Rows(NDManager manager, Inputs inputs, TreeMap<Integer, List<int[]>> users, int problems) {
-        static Rows of(LanguageModel lm, NDManager parent, State[] states, Positions positions) {
+    /**
+     * The rows of the problems still running, as tensors in a manager of their own: one chunk, or
+     * several when one forward and backward pass over all of them would exceed the memory budget.
+     */
+    private record Rows(NDManager manager, List<Inputs> chunks, TreeMap<Integer, List<int[]>> users, int problems) {
+        static Rows of(LanguageModel lm, NDManager parent, State[] states, Positions positions, long memoryBudget) {
             List<Demonstration> demos = new ArrayList<>();
             List<Integer> rowProblem = new ArrayList<>();
             // For each layer, which (problem, parameter index) pairs have a Δ there.
@@ -177,10 +205,34 @@ final class DeltaFit {
                     users.computeIfAbsent(layers.get(i), l -> new ArrayList<>()).add(new int[] {p, i});
                 }
             }
+            EncodedBatch all = EncodedBatch.of(lm, demos);
+            int[] tokens = new int[states.length];
+            for (int r = 0; r < all.size; r++) {
+                tokens[rowProblem.get(r)] += all.completionTokens[r];
+            }
             NDManager m = parent.newSubManager();
-            Inputs in = Inputs.of(m, EncodedBatch.of(lm, demos), positions,
-                    rowProblem.stream().mapToInt(Integer::intValue).toArray(), states.length, users);
-            return new Rows(m, in, users, problems);
+            List<Inputs> chunks = new ArrayList<>();
+            MemoryEstimate memory = new MemoryEstimate(lm.config());
+            if (memory.trainingBytes(all.size, all.length) <= memoryBudget) {
+                chunks.add(Inputs.of(m, all, positions, rowProblem.stream().mapToInt(Integer::intValue).toArray(),
+                        tokens, users));
+            } else {
+                int[] lengths = EncodedBatch.lengths(lm, demos);
+                int from = 0;
+                while (from < demos.size()) {
+                    int to = from + 1;
+                    int longest = lengths[from];
+                    while (to < demos.size() && memory.trainingBytes(to - from + 1L, Math.max(longest, lengths[to]))
+                            <= memoryBudget) {
+                        longest = Math.max(longest, lengths[to]);
+                        to++;
+                    }
+                    chunks.add(Inputs.of(m, EncodedBatch.of(lm, demos.subList(from, to)), positions,
+                            rowProblem.subList(from, to).stream().mapToInt(Integer::intValue).toArray(), tokens, users));
+                    from = to;
+                }
+            }
+            return new Rows(m, chunks, users, problems);
         }
     }
 
@@ -197,6 +249,7 @@ final class DeltaFit {
         int bestStep;
         int steps;
         boolean done;
+        boolean timeLimited;
 
         State(Problem problem, int width) {
             this.problem = problem;
@@ -215,7 +268,8 @@ final class DeltaFit {
 
     /** Each problem's mean cross-entropy of its completion tokens (nats); fills every problem's grads. */
     private static double[] crossEntropyAndGradient(LanguageModel lm, NDManager manager, Inputs in,
-            TreeMap<Integer, List<int[]>> users, State[] states, int width, Site site, GradientCollector collector, int k) {
+            TreeMap<Integer, List<int[]>> users, State[] states, int width, Site site, GradientCollector collector, int k,
+            boolean accumulate) {
         try (NDScope scope = new NDScope()) {
             int numLayers = lm.config().numHiddenLayers();
             NDArray[] add = new NDArray[numLayers];
@@ -239,7 +293,16 @@ final class DeltaFit {
                 float[] g = stacked.get(e.getKey()).getGradient().toFloatArray();
                 List<int[]> u = e.getValue();
                 for (int j = 0; j < u.size(); j++) {
-                    states[u.get(j)[0]].grads[u.get(j)[1]] = Arrays.copyOfRange(g, j * width, (j + 1) * width);
+                    float[] part = Arrays.copyOfRange(g, j * width, (j + 1) * width);
+                    float[][] grads = states[u.get(j)[0]].grads;
+                    int i = u.get(j)[1];
+                    if (accumulate && grads[i] != null) {
+                        for (int x = 0; x < width; x++) {
+                            grads[i][x] += part[x];
+                        }
+                    } else {
+                        grads[i] = part;
+                    }
                 }
             }
             float[] rowLoss = perRowLoss.toFloatArray();
@@ -275,7 +338,11 @@ final class DeltaFit {
         int width = io.laai.intervention.Intervention.width(site, lm.config().hiddenSize(),
                 lm.config().numAttentionHeads(), lm.config().headDim());
         try (NDManager manager = lm.transformer().manager().newSubManager(); NDScope scope = new NDScope()) {
-            Inputs in = Inputs.of(manager, batch, positions, new int[batch.size], 1, new TreeMap<>());
+            int total = 0;
+            for (int r = 0; r < batch.size; r++) {
+                total += batch.completionTokens[r];
+            }
+            Inputs in = Inputs.of(manager, batch, positions, new int[batch.size], new int[] {total}, new TreeMap<>());
             NDArray[] add = new NDArray[lm.config().numHiddenLayers()];
             for (int i = 0; params != null && i < params.length; i++) {
                 add[layers.get(i)] = in.deltaMask.mul(manager.create(params[i], new Shape(1, 1, width)));
@@ -359,7 +426,8 @@ final class DeltaFit {
         int[] rowProblem;
         java.util.Map<Integer, NDArray> rowOneHot = new java.util.HashMap<>(); // layer → (B, problems with a Δ there)
 
-        static Inputs of(NDManager m, EncodedBatch b, Positions positions, int[] rowProblem, int problems,
+        /** tokens: each problem's completion tokens over all its rows, chunks included, so weights average over them all. */
+        static Inputs of(NDManager m, EncodedBatch b, Positions positions, int[] rowProblem, int[] tokens,
                 TreeMap<Integer, List<int[]>> users) {
             Inputs in = new Inputs();
             int bs = b.size;
@@ -369,10 +437,6 @@ final class DeltaFit {
             in.positions = m.create(b.positions, new Shape(bs, t));
             in.bias = m.create(Generator.attentionBias(b.valid, t, 0, t), new Shape(bs, 1, t, t));
             in.targets = m.create(b.targets, new Shape(bs, t));
-            int[] tokens = new int[problems];
-            for (int r = 0; r < bs; r++) {
-                tokens[rowProblem[r]] += b.completionTokens[r];
-            }
             float[] weights = new float[bs * t];
             for (int r = 0; r < bs; r++) {
                 for (int j = 0; j < t; j++) {

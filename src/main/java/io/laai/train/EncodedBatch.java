@@ -52,6 +52,16 @@ final class EncodedBatch {
         return new int[][] {java.util.Arrays.copyOf(full, k), java.util.Arrays.copyOfRange(full, k, full.length)};
     }
 
+    /** Each demonstration's token count, prompt and completion together. */
+    static int[] lengths(LanguageModel lm, List<Demonstration> demos) {
+        int[] out = new int[demos.size()];
+        for (int i = 0; i < out.length; i++) {
+            int[][] p = split(lm.tokenizer(), demos.get(i), lm.config().maxPositionEmbeddings());
+            out[i] = p[0].length + p[1].length;
+        }
+        return out;
+    }
+
     static EncodedBatch of(LanguageModel lm, List<Demonstration> demos) {
         if (demos.isEmpty()) {
             throw new IllegalArgumentException("no demonstrations to train on");

@@ -50,6 +50,19 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
         }
     }
 
+    /** Refuses settings over the server's maxima (laai.trainer.max-steps, max-patience), naming the limit. */
+    public TrainConfig within(int maxSteps, int maxPatience) {
+        if (steps > maxSteps) {
+            throw new IllegalArgumentException("steps " + steps + " is over this server's limit of " + maxSteps
+                    + " (laai.trainer.max-steps)");
+        }
+        if (patience > maxPatience) {
+            throw new IllegalArgumentException("patience " + patience + " is over this server's limit of " + maxPatience
+                    + " (laai.trainer.max-patience)");
+        }
+        return this;
+    }
+
     /** The layers a joint fit uses, checked against the model. */
     public List<Integer> layerList(int numLayers) {
         List<Integer> out = new ArrayList<>();

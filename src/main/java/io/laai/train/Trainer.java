@@ -26,9 +26,37 @@ import io.laai.model.Steering;
 public final class Trainer {
 
     private final LanguageModel lm;
+    private final long memoryBudget;
 
     public Trainer(LanguageModel lm) {
+        this(lm, Long.MAX_VALUE);
+    }
+
+    /** memoryBudget: native bytes one training step may use; larger steps run in chunks of rows (DeltaFit). */
+    public Trainer(LanguageModel lm, long memoryBudget) {
         this.lm = lm;
+        this.memoryBudget = memoryBudget;
+    }
+
+    /** A demonstration whose training alone would need more memory than the budget allows. */
+    public static final class TooLarge extends IllegalArgumentException {
+        TooLarge(String message) {
+            super(message);
+        }
+    }
+
+    /** Refuses demonstrations whose one-row training step needs more than {@code memoryBudget} bytes. */
+    public static void requireFits(LanguageModel lm, List<Demonstration> demos, long memoryBudget) {
+        io.laai.model.MemoryEstimate memory = new io.laai.model.MemoryEstimate(lm.config());
+        int[] lengths = EncodedBatch.lengths(lm, demos);
+        for (int i = 0; i < lengths.length; i++) {
+            long need = memory.trainingBytes(1, lengths[i]);
+            if (need > memoryBudget) {
+                throw new TooLarge("demonstrations[" + i + "] is " + lengths[i] + " tokens; training on it needs "
+                        + io.laai.model.MemoryEstimate.mib(need) + ", over laai.trainer.memory-budget "
+                        + io.laai.model.MemoryEstimate.mib(memoryBudget));
+            }
+        }
     }
 
     /**
@@ -106,7 +134,7 @@ public final class Trainer {
             finals.add(new DeltaFit.Problem(p.job.demos(), p.layers, init(p.warmStart, p.layers), p.job.cfg(),
                     p.job.progress()));
         }
-        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, finals, cancellation);
+        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, finals, cancellation, memoryBudget);
 
         // The base model and each previous version on the held-out demonstrations, in one generation.
         List<Steering> steering = new ArrayList<>();
@@ -165,6 +193,9 @@ public final class Trainer {
         meta.put("demonstrations", Integer.toString(job.demos().size()));
         meta.put("train_loss", Double.toString(fit.crossEntropy()));
         meta.put("train_steps", Integer.toString(fit.steps()));
+        if (fit.timeLimited()) {
+            meta.put("time_limited", "true"); // laai.trainer.max-training-seconds ended it
+        }
         meta.put("val_accuracy", Double.toString(valAccuracy));
         meta.put("val_loss", Double.toString(valLoss));
         meta.put("base_val_accuracy", Double.toString(baseAccuracy));
@@ -250,7 +281,7 @@ public final class Trainer {
         if (problems.isEmpty()) {
             return;
         }
-        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, problems, cancellation);
+        List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, problems, cancellation, memoryBudget);
         List<Steering> steering = new ArrayList<>();
         List<Demonstration> items = new ArrayList<>();
         for (int i = 0; i < problems.size(); i++) {

@@ -9,6 +9,11 @@ public interface TrainingProgress {
         return false;
     }
 
+    /** Checked after every step: true ends every fit with its best Δ so far (laai.trainer.max-training-seconds). */
+    default boolean outOfTime() {
+        return false;
+    }
+
     /** Training stopped because {@link #cancelled()} said so (the service is shutting down). */
     final class Cancelled extends RuntimeException {
         public Cancelled() {

@@ -6,6 +6,8 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,6 +95,40 @@ class GenerateResourceTest {
     private String generate(String body) {
         return given().contentType(ContentType.JSON).body(body).post("/v1/generate").then().statusCode(200)
                 .extract().path("text");
+    }
+
+    @Test
+    void concurrentLongPromptsCompleteOrAreRefusedAndStopNullIsA400() throws Exception {
+        String prompt = "Once upon a time, there was a little girl named Lily. ".repeat(84); // ~4,500 characters
+        ExecutorService pool = Executors.newFixedThreadPool(32);
+        try {
+            for (int clients : new int[] {4, 32}) {
+                List<Future<io.restassured.response.Response>> all = new ArrayList<>();
+                for (int i = 0; i < clients; i++) {
+                    String p = prompt + i;
+                    all.add(pool.submit(() -> given().contentType(ContentType.JSON)
+                            .body(Map.of("prompt", p, "max_tokens", 8)).post("/v1/generate")));
+                }
+                for (Future<io.restassured.response.Response> f : all) {
+                    io.restassured.response.Response r = f.get();
+                    if (r.statusCode() == 200) {
+                        assertEquals(8, r.jsonPath().getInt("usage.completion_tokens"));
+                    } else {
+                        assertTrue(r.statusCode() == 429 || r.statusCode() == 503, r.statusCode() + " " + r.asString());
+                        assertEquals(Problem.MEDIA_TYPE, r.contentType());
+                        assertNotNull(r.header("Retry-After"));
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        given().contentType(ContentType.JSON).body("{\"prompt\": \"x\", \"stop\": [null]}").post("/v1/generate").then()
+                .statusCode(400).contentType(Problem.MEDIA_TYPE).body("detail", containsString("stop[0] must be a string"));
+        given().contentType(ContentType.JSON).body("{\"prompt\": \"x\", \"max_tokens\": \"abc\"}").post("/v1/generate").then()
+                .statusCode(400).body("detail", containsString("max_tokens must be an integer"));
+        given().contentType(ContentType.JSON).body("{\"model\": \"base\", \"prompt\": \"x\", \"max_tokens\": \"abc\"}")
+                .post("/v1/completions").then().statusCode(400).body("detail", containsString("max_tokens must be an integer"));
     }
 
     @Test

@@ -124,16 +124,16 @@ class ContinuousGeneratorTest {
     }
 
     @Test
-    void aPromptTooLongForTheCacheFailsAloneAndStreamingDeliversTheText() throws Exception {
+    void aPromptTooLongForTheCacheIsRefusedAtSubmitAndStreamingDeliversTheText() throws Exception {
         try (ContinuousGenerator g = new ContinuousGenerator(lm, 4, 32)) {
             StringBuilder streamed = new StringBuilder();
             Generator.Request ok = new Generator.Request("Once upon a time", SamplingParams.greedy(12), Steering.NONE);
             CompletableFuture<Generator.Result> fine = g.submit(ok, streamed::append);
-            CompletableFuture<Generator.Result> tooLong = g.submit(new Generator.Request(
+            // Refused before it is queued, so a streamed answer never starts for it.
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.submit(new Generator.Request(
                     "Once upon a time, there was a little girl named Lily. She loved to play outside in the park every day.",
-                    SamplingParams.greedy(4), Steering.NONE), null);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> tooLong.get(30, TimeUnit.SECONDS));
-            assertTrue(e.getCause().getMessage().contains("laai.edge.kv-tokens is 32"), e.getCause().getMessage());
+                    SamplingParams.greedy(4), Steering.NONE), null));
+            assertTrue(e.getMessage().contains("laai.edge.kv-tokens is 32"), e.getMessage());
             Generator.Result r = fine.get(30, TimeUnit.SECONDS);
             assertEquals(alone(ok), r.text());
             assertEquals(r.text(), streamed.toString());

@@ -52,6 +52,25 @@ class DemonstrationBatchTest {
     }
 
     @Test
+    void settingsOverTheServerMaximaAndUnknownFieldsAreRefusedByName() {
+        var limits = new DemonstrationBatch.Limits(8, 200, 10_000, 1000, 200);
+        String demos = "\"demonstrations\": [{\"prompt\": \"a\", \"completion\": \" b\"}]";
+        for (String[] c : new String[][] {{"\"config\": {\"steps\": \"100000\", \"patience\": \"100000\"}", "laai.trainer.max-steps"},
+            {"\"config\": {\"patience\": 100000}", "laai.trainer.max-patience"},
+            {"\"config\": {\"steps\": {\"n\": 1}}", "config.steps"},
+            {"\"demonstration\": []", "unknown field"}, {"\"allow_unvalidated\": \"yes\"", "allow_unvalidated"}}) {
+            DemonstrationBatch.Invalid e = assertThrows(DemonstrationBatch.Invalid.class, () -> DemonstrationBatch.parse("t",
+                    ("{" + demos + ", " + c[0] + "}").getBytes(StandardCharsets.UTF_8), limits));
+            assertEquals(DemonstrationBatch.Invalid.INVALID_BATCH, e.code());
+            assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+        DemonstrationBatch ok = DemonstrationBatch.parse("t", ("{" + demos + ", \"allow_unvalidated\": true, \"config\": {\"steps\": 1000}}")
+                .getBytes(StandardCharsets.UTF_8), limits);
+        assertTrue(ok.allowUnvalidated());
+        assertTrue(DemonstrationBatch.parse("t", ok.toJson(), limits).allowUnvalidated(), "survives the round trip");
+    }
+
+    @Test
     void appendKeepsTheNewestDemonstrationsAndReplaceStartsOver() {
         List<Demonstration> window = List.of();
         for (int i = 0; i < 5; i++) {
@@ -70,6 +89,15 @@ class DemonstrationBatchTest {
         assertTrue(s.covers(2, 41) && s.covers(2, 3));
         assertTrue(!s.covers(2, 42) && !s.covers(1, 3));
         assertThrows(IllegalArgumentException.class, () -> TaskState.fromJson("{\"window\": []}".getBytes(StandardCharsets.UTF_8)));
+        // Attempts count trainings of overlapping batches; a later, disjoint training starts over.
+        TaskState once = s.attempting(42, 44);
+        TaskState twice = once.attempting(42, 45);
+        assertEquals(1, once.attempts());
+        assertEquals(2, twice.attempts());
+        assertEquals(45, twice.attemptOffset());
+        assertEquals(twice, TaskState.fromJson(twice.toJson()));
+        assertEquals(1, twice.attempting(46, 47).attempts());
+        assertEquals(41, twice.offset(), "an attempt covers nothing yet");
     }
 
     static DemonstrationBatch batch(String mode, String prompt) {

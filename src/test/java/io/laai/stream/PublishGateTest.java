@@ -26,4 +26,13 @@ class PublishGateTest {
         assertTrue(PublishGate.refusal(result(0.0, 0.0, 3.5, 3.0, Double.NaN)).orElseThrow().contains("no better than the base"));
         assertTrue(PublishGate.refusal(result(0.6, 0.0, 0.5, 3.0, 0.8)).orElseThrow().contains("previous version's 0.800"));
     }
+
+    @Test
+    void anUnvalidatedCandidateNeverReplacesAValidatedVersionUnlessAllowed() {
+        TrainResult unvalidated = result(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+        assertTrue(PublishGate.refusal(unvalidated, true, false).orElseThrow().contains("cannot be validated"));
+        assertEquals(Optional.empty(), PublishGate.refusal(unvalidated, true, true), "allow_unvalidated");
+        assertEquals(Optional.empty(), PublishGate.refusal(unvalidated, false, false), "nothing validated to replace");
+        assertEquals(Optional.empty(), PublishGate.refusal(result(1.0, 0.0, 0.5, 3.0, Double.NaN), true, false));
+    }
 }

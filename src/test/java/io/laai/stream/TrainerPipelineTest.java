@@ -112,6 +112,27 @@ class TrainerPipelineTest {
         return p;
     }
 
+    TrainerPipeline start(TrainerPipeline.Settings s) {
+        TrainerPipeline p = new TrainerPipeline(lm, s, new SimpleMeterRegistry()).start();
+        pipelines.add(p);
+        return p;
+    }
+
+    TrainerPipeline.Settings settings(String instance) {
+        return new TrainerPipeline.Settings(broker.bootstrapServers(), "trainers", instance, 16,
+                DemonstrationBatch.Limits.DEFAULTS, TrainConfig.DEFAULTS, true, 2, 2000, 4);
+    }
+
+    /** A batch of several demonstrations, each {prompt, completion}. */
+    static String batchOf(String task, List<String[]> demos, String extra) {
+        StringBuilder b = new StringBuilder("{\"task\": \"" + task + "\", \"demonstrations\": [");
+        for (int i = 0; i < demos.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append("{\"prompt\": \"").append(demos.get(i)[0]).append("\", \"completion\": \"")
+                    .append(demos.get(i)[1]).append("\"}");
+        }
+        return b.append("]").append(extra.isEmpty() ? "" : ", " + extra).append("}").toString();
+    }
+
     RecordMetadata send(String key, String value) throws Exception {
         return producer.send(new ProducerRecord<>(Topics.DEMONSTRATIONS, key, value == null ? null
                 : value.getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
@@ -196,6 +217,109 @@ class TrainerPipelineTest {
     }
 
     @Test
+    void aDemonstrationOverTheMemoryBudgetIsOversizeAndALargeWindowTrainsInChunks() throws Exception {
+        // ~16 demonstrations of ~120 tokens (the 63 KB batch of the issue, scaled to stories260K's 512-token context).
+        String words = "the little dog ran to the park and played with a red ball ".repeat(8).trim();
+        List<String[]> many = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            many.add(new String[] {words + " number " + i, " Max"});
+        }
+        int shortTokens = lm.tokenizer().encode(many.get(0)[0] + " Max", true).length;
+        var memory = new io.laai.model.MemoryEstimate(lm.config());
+        long budget = 3 * memory.trainingBytes(1, shortTokens);
+        TrainerPipeline trainer = start(settings("budget").withTraining(Duration.ofMinutes(5), budget));
+        String fast = "\"config\": {\"steps\": \"3\", \"validation\": \"none\", \"layers\": \"1\"}";
+        send("chunked", batchOf("chunked", many, fast));
+        String longWords = "the little dog ran to the park and played with a red ball ".repeat(32).trim();
+        assertTrue(memory.trainingBytes(1, lm.tokenizer().encode(longWords, true).length) > budget);
+        RecordMetadata big = send("too-long", batchOf("too-long", List.<String[]>of(new String[] {longWords, " Max"}), fast));
+        await().atMost(Duration.ofSeconds(120)).until(() -> events("published").size() == 1 && read(Topics.DEMONSTRATIONS_DLQ).size() == 1);
+        ConsumerRecord<String, byte[]> dead = read(Topics.DEMONSTRATIONS_DLQ).get(0);
+        assertEquals("oversize", header(dead, "laai-error"));
+        assertEquals(Long.toString(big.offset()), header(dead, "laai-original-offset"));
+        assertTrue(header(dead, "laai-error-detail").contains("laai.trainer.memory-budget"), header(dead, "laai-error-detail"));
+        Intervention v1 = artifacts("chunked").get(0);
+        assertEquals("16", v1.metadata().get("demonstrations"), "the whole window trained, in chunks of rows");
+        assertTrue(trainer.running());
+    }
+
+    @Test
+    void aTrainingPastItsTimeLimitEndsWithItsBestSoFarAndFreesTheWorker() throws Exception {
+        start(settings("clock").withTraining(Duration.ofMillis(400), Long.MAX_VALUE));
+        send("slow", batch("slow", "The boy was named", " Max",
+                "\"config\": {\"steps\": \"1000\", \"patience\": \"200\", \"validation\": \"none\", \"lambda1\": \"0\", \"lambda2\": \"0\"}"));
+        send("after", batch("after", "The boy was named", " Max", FAST));
+        await().atMost(Duration.ofSeconds(60)).until(() -> events("published").size() == 2);
+        JsonNode slow = events("published").stream().filter(e -> e.path("task").asText().equals("slow")).findFirst().orElseThrow();
+        assertTrue(slow.path("time_limited").asBoolean(), slow.toString());
+        assertTrue(slow.path("steps").asInt() < 1000, slow.toString());
+        assertEquals("true", artifacts("slow").get(0).metadata().get("time_limited"));
+    }
+
+    @Test
+    void anUnvalidatedCandidateNeverReplacesAValidatedVersionUnlessTheBatchAllowsIt() throws Exception {
+        start(settings("gate"));
+        List<String[]> max = List.of(new String[] {"The boy was named", " Max"},
+                new String[] {"Once upon a time, there was a boy named", " Max"}, new String[] {"One day, a little boy named", " Max"},
+                new String[] {"In the park, a boy named", " Max"}, new String[] {"There was a happy boy named", " Max"});
+        send("sky", batchOf("sky", max, ""));
+        await().atMost(Duration.ofSeconds(120)).until(() -> events("published").size() == 1);
+        assertTrue(Double.isFinite(Double.parseDouble(artifacts("sky").get(0).metadata().get("val_accuracy"))));
+        send("sky", batch("sky", "The sky was", " green", "\"mode\": \"replace\""));
+        await().atMost(Duration.ofSeconds(120)).until(() -> events("rejected").size() == 1);
+        assertTrue(events("rejected").get(0).path("reason").asText().contains("cannot be validated"),
+                events("rejected").get(0).toString());
+        assertEquals(1, artifacts("sky").size(), "version 1 stays");
+        send("sky", batch("sky", "The sky was", " green", "\"mode\": \"replace\", \"allow_unvalidated\": true"));
+        await().atMost(Duration.ofSeconds(120)).until(() -> events("published").size() == 2);
+        assertEquals(2, artifacts("sky").get(1).version());
+    }
+
+    /**
+     * A poison batch: its training kills the trainer process (a child JVM halted mid-training by a
+     * test hook). After laai.trainer.max-attempts such deaths it is dead-lettered as
+     * training-crashed with its attempts, and the trainer goes on with the other task; no restart
+     * loops on it. Static membership lets each restart take its partitions back at once.
+     */
+    @Test
+    void aBatchWhoseTrainingKillsTheTrainerIsDeadLetteredAfterMaxAttempts() throws Exception {
+        Path model = SharedData.stories260K();
+        send(CrashingTrainer.POISON, batch(CrashingTrainer.POISON, "The boy was named", " Max", FAST));
+        send("healthy", batch("healthy", "The girl was named", " Lily", FAST));
+        Path log = Files.createTempFile("crashing-trainer", ".log");
+        for (int run = 1; run <= 2; run++) {
+            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                    "-cp", System.getProperty("java.class.path"), CrashingTrainer.class.getName(),
+                    broker.bootstrapServers(), model.toString()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            boolean ended = child.waitFor(150, TimeUnit.SECONDS);
+            if (!ended) {
+                child.destroyForcibly();
+            }
+            String output = Files.readString(log, StandardCharsets.UTF_8);
+            assertTrue(ended && child.exitValue() == 137, "run " + run + " should die in the poison training: "
+                    + output.substring(Math.max(0, output.length() - 3000)));
+        }
+        assertTrue(artifacts(CrashingTrainer.POISON).isEmpty());
+
+        TrainerPipeline survivor = new TrainerPipeline(lm, CrashingTrainer.settings(broker.bootstrapServers()),
+                new SimpleMeterRegistry()).start();
+        pipelines.add(survivor);
+        await().atMost(Duration.ofSeconds(90)).until(() -> !read(Topics.DEMONSTRATIONS_DLQ).isEmpty()
+                && !artifacts("healthy").isEmpty());
+        List<ConsumerRecord<String, byte[]>> dlq = read(Topics.DEMONSTRATIONS_DLQ);
+        assertEquals(1, dlq.size());
+        assertEquals(CrashingTrainer.POISON, dlq.get(0).key());
+        assertEquals(TrainerPipeline.TRAINING_CRASHED, header(dlq.get(0), "laai-error"));
+        assertEquals("2", header(dlq.get(0), "laai-attempts"));
+        assertTrue(header(dlq.get(0), "laai-error-detail").contains("laai.trainer.max-attempts"));
+        List<Intervention> healthy = artifacts("healthy");
+        assertEquals(1, healthy.size(), "the other task is trained once");
+        assertTrue(artifacts(CrashingTrainer.POISON).isEmpty());
+        assertTrue(survivor.running());
+    }
+
+    @Test
     void thousandMessagesEveryTenthMalformedInItsOwnWay() throws Exception {
         DemonstrationBatch.Limits limits = new DemonstrationBatch.Limits(8, 200, 100_000);
         TrainerPipeline trainer = start("t1", limits);
@@ -258,7 +382,7 @@ class TrainerPipelineTest {
 
     @Test
     void aTrainerStoppedMidTrainingLosesNothingAndAReplayDoublesNothing() throws Exception {
-        String slow = "\"config\": {\"steps\": \"2000\", \"patience\": \"2000\", \"validation\": \"none\", \"lambda1\": \"0\", \"lambda2\": \"0\"}";
+        String slow = "\"config\": {\"steps\": \"1000\", \"patience\": \"200\", \"validation\": \"none\", \"lambda1\": \"0\", \"lambda2\": \"0\"}";
         TrainerPipeline first = start("first", DemonstrationBatch.Limits.DEFAULTS);
         RecordMetadata m = send("restart", batch("restart", "The boy was named", " Max", slow));
         await().atMost(Duration.ofSeconds(60)).until(() -> !events("progress").isEmpty());
