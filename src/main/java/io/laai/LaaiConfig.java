@@ -160,7 +160,7 @@ public interface LaaiConfig {
         java.time.Duration requestTimeout();
 
         /** Longest request URI, in characters (414 beyond). */
-        @WithDefault("8192")
+        @WithDefault("4096")
         int maxUriChars();
 
         /** Largest request body, in bytes (413 beyond). */

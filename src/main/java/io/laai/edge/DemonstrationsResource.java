@@ -66,6 +66,7 @@ public class DemonstrationsResource {
                     + " is not the served model's " + models.model().fingerprint());
         }
         try {
+            TrainerService.trainDefaults(config).with(batch.config()).layerList(models.model().config().numHiddenLayers());
             Trainer.requireTrainable(models.model(), batch.demonstrations());
             Trainer.requireFits(models.model(), batch.demonstrations(), TrainerService.memoryBudget(config.trainer(),
                     models.model()));

@@ -46,12 +46,15 @@ public record TaskState(String task, long version, List<Demonstration> window, M
     }
 
     /**
-     * The state recorded just before training batches up to {@code lastOffset}: one more attempt
-     * when the attempt overlaps the previous unfinished one, else the first.
+     * The state recorded just before training batches of {@code batchPartition} up to
+     * {@code lastOffset}: one more attempt when the attempt overlaps the previous unfinished one,
+     * else the first. It names the partition even for a task with no outcome yet, so the partition's
+     * next owner reads it.
      */
-    public TaskState attempting(long firstOffset, long lastOffset) {
+    public TaskState attempting(int batchPartition, long firstOffset, long lastOffset) {
         int n = attempts > 0 && firstOffset <= attemptOffset ? attempts + 1 : 1;
-        return new TaskState(task, version, window, config, partition, offset, outcome, n, Math.max(lastOffset, attemptOffset));
+        return new TaskState(task, version, window, config, batchPartition, offset, outcome, n,
+                Math.max(lastOffset, attemptOffset));
     }
 
     /** True when the batch at this position is already part of the state. */

@@ -650,7 +650,7 @@ public final class TrainerPipeline implements AutoCloseable {
      */
     private void attempting(Step step) {
         Task t = step.task;
-        TaskState marked = t.state.attempting(step.batches.get(0).offset(), step.grown.offset());
+        TaskState marked = t.state.attempting(step.grown.partition(), step.batches.get(0).offset(), step.grown.offset());
         sendAndWait(KafkaPublisher.record(Topics.TRAINER_STATE, t.name, marked.toJson(), Map.of("content-type",
                 "application/json")));
         t.state = marked;

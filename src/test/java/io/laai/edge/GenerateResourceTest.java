@@ -188,7 +188,7 @@ class GenerateResourceTest {
         problem("{\"prompt\": \"x\", \"task\": \"no-such-task\"}", 404, "no-such-task");
         problem("{\"prompt\": \"x\", \"task\": \"gen-a\", \"scale\": 1000}", 400, "laai.edge.max-scale");
         problem("{\"prompt\": \"x\", \"temperature\": -1}", 400, "temperature");
-        problem("{\"prompt\": \"x\", \"stop\": [\"\"]}", 400, "stop strings must not be empty");
+        problem("{\"prompt\": \"x\", \"stop\": [\"\"]}", 400, "is an empty string");
         // Within the character limit, but more tokens than a row of the KV cache holds.
         problem("{\"prompt\": \"" + "x ".repeat(3000) + "\"}", 400, "the model's context is 2048");
         given().contentType(ContentType.JSON).body("{\"model\": \"base\", \"prompt\": \"" + "x ".repeat(3000) + "\"}")

@@ -90,13 +90,14 @@ class DemonstrationBatchTest {
         assertTrue(!s.covers(2, 42) && !s.covers(1, 3));
         assertThrows(IllegalArgumentException.class, () -> TaskState.fromJson("{\"window\": []}".getBytes(StandardCharsets.UTF_8)));
         // Attempts count trainings of overlapping batches; a later, disjoint training starts over.
-        TaskState once = s.attempting(42, 44);
-        TaskState twice = once.attempting(42, 45);
+        TaskState once = s.attempting(2, 42, 44);
+        TaskState twice = once.attempting(2, 42, 45);
         assertEquals(1, once.attempts());
         assertEquals(2, twice.attempts());
         assertEquals(45, twice.attemptOffset());
         assertEquals(twice, TaskState.fromJson(twice.toJson()));
-        assertEquals(1, twice.attempting(46, 47).attempts());
+        assertEquals(1, twice.attempting(2, 46, 47).attempts());
+        assertEquals(3, TaskState.initial("new").attempting(3, 0, 0).partition(), "a new task's attempt names its partition");
         assertEquals(41, twice.offset(), "an attempt covers nothing yet");
     }
 
