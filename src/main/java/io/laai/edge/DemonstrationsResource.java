@@ -23,7 +23,6 @@ import io.laai.LaaiConfig;
 import io.laai.ModelService;
 import io.laai.kafka.KafkaPublisher;
 import io.laai.kafka.Topics;
-import io.laai.train.Trainer;
 import io.laai.stream.DemonstrationBatch;
 import io.laai.stream.TrainerService;
 import io.smallrye.common.annotation.Blocking;
@@ -65,14 +64,9 @@ public class DemonstrationsResource {
             throw new Problem.Failure(409, "Conflict", "model_fingerprint " + batch.modelFingerprint()
                     + " is not the served model's " + models.model().fingerprint());
         }
-        try {
-            TrainerService.trainDefaults(config).with(batch.config()).layerList(models.model().config().numHiddenLayers());
-            Trainer.requireTrainable(models.model(), batch.demonstrations());
-            Trainer.requireFits(models.model(), batch.demonstrations(), TrainerService.memoryBudget(config.trainer(),
-                    models.model()));
-        } catch (Trainer.TooLarge e) {
-            throw new Problem.Failure(413, "Content Too Large", e.getMessage());
-        }
+        // The same checks as the trainer's consumer: untrainable → 400, oversize → 413 (ProblemMappers).
+        batch.requireTrainable(models.model(), TrainerService.trainDefaults(config),
+                TrainerService.memoryBudget(config.trainer(), models.model()));
         byte[] value = batch.toJson();
         if (value.length > limits.maxBytes()) {
             throw new Problem.Failure(413, "Content Too Large", "the batch is " + value.length

@@ -83,11 +83,6 @@ public class GenerationService {
         }
     }
 
-    /** Requests waiting for a row; 0 before the first request. */
-    public synchronized int waiting() {
-        return generator == null ? 0 : generator.waiting();
-    }
-
     @PreDestroy
     synchronized void stop() {
         if (generator != null) {

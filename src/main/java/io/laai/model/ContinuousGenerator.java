@@ -182,9 +182,14 @@ public final class ContinuousGenerator implements AutoCloseable {
         return f;
     }
 
-    /** Requests submitted and not yet in a row (for metrics and tests). */
-    public int waiting() {
-        return Math.max(0, waiting.get());
+    /** True, and the request no longer waits, when it was cancelled or its deadline passed while it waited. */
+    private boolean dropped(Job job, long now) {
+        if (!job.result.isDone() && !job.expired(now)) {
+            return false;
+        }
+        waiting.decrementAndGet();
+        job.result.completeExceptionally(timedOut("while waiting for a row")); // no-op when cancelled
+        return true;
     }
 
     private Refused timedOut(String phase) {
@@ -255,14 +260,7 @@ public final class ContinuousGenerator implements AutoCloseable {
      */
     private void admit(NDManager manager, KvCache cache) {
         long now = System.nanoTime();
-        queue.removeIf(j -> {
-            boolean drop = j.result.isDone() || j.expired(now);
-            if (drop) {
-                waiting.decrementAndGet();
-                j.result.completeExceptionally(timedOut("while waiting for a row"));
-            }
-            return drop;
-        });
+        queue.removeIf(j -> dropped(j, now)); // requests deep in the queue time out too
         List<Integer> joined = new ArrayList<>();
         int longest = 0;
         while (true) {
@@ -271,9 +269,7 @@ public final class ContinuousGenerator implements AutoCloseable {
             if (job == null) {
                 break;
             }
-            if (job.result.isDone() || job.expired(now)) {
-                waiting.decrementAndGet();
-                job.result.completeExceptionally(timedOut("while waiting for a row"));
+            if (dropped(job, now)) {
                 continue;
             }
             int free = -1;

@@ -81,7 +81,7 @@ public final class Generator {
                     valid[i][t0 + k] = true;
                 }
                 float[] bias = attentionBias(valid, 1, t0 + k, t0 + k + 1);
-                next = step(req, cache, deltas, stepIds, stepPos, bias, null, b, 1, rows);
+                next = decode(req, cache, deltas, stepIds, stepPos, bias, rows);
             }
         }
         List<Result> results = new ArrayList<>(b);
@@ -91,15 +91,15 @@ public final class Generator {
         return results;
     }
 
-    /** One forward pass; returns each row's next token. */
-    private int[] step(NDManager req, KvCache cache, RowDeltas deltas, long[] ids, long[] pos, float[] bias,
-            float[] mask, int b, int t, GenerationRow[] rows) {
+    /** One decode step (one token per row; the prefill ran before); returns each row's next token. */
+    private int[] decode(NDManager req, KvCache cache, RowDeltas deltas, long[] ids, long[] pos, float[] bias,
+            GenerationRow[] rows) {
+        int b = rows.length;
         try (NDScope scope = new NDScope()) {
-            NDArray idArray = req.create(ids, new Shape(b, t));
-            NDArray posArray = req.create(pos, new Shape(b, t));
-            NDArray biasArray = req.create(bias, new Shape(b, 1, t, cache.length() + t));
-            Hooks hooks = deltas.hooks(mask == null ? null : req.create(mask, new Shape(b, t, 1)));
-            NDArray logits = model.transformer().forward(idArray, posArray, biasArray, cache, hooks, true); // (B, 1, V)
+            NDArray idArray = req.create(ids, new Shape(b, 1));
+            NDArray posArray = req.create(pos, new Shape(b, 1));
+            NDArray biasArray = req.create(bias, new Shape(b, 1, 1, cache.length() + 1));
+            NDArray logits = model.transformer().forward(idArray, posArray, biasArray, cache, deltas.hooks(null), true); // (B, 1, V)
             return GenerationRow.nextTokens(logits, rows, model.config().vocabSize());
         }
     }

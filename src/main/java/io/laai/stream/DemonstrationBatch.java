@@ -10,9 +10,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.laai.model.LanguageModel;
 import io.laai.train.Demonstration;
 import io.laai.train.TaskFile;
 import io.laai.train.TrainConfig;
+import io.laai.train.Trainer;
 
 /**
  * A demonstration batch as DESIGN.md defines it (the value on laai.demonstrations), validated by
@@ -178,6 +180,22 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
         }
         String fingerprint = node.hasNonNull("model_fingerprint") ? node.get("model_fingerprint").asText() : null;
         return new DemonstrationBatch(task, list, mode, fingerprint, config, allowUnvalidated);
+    }
+
+    /**
+     * Refuses a batch this trainer cannot train: settings that do not fit the model (a layer it
+     * lacks) or demonstrations too long for its context are untrainable; a demonstration whose
+     * training alone needs more than {@code memoryBudget} bytes is oversize.
+     */
+    public void requireTrainable(LanguageModel lm, TrainConfig defaults, long memoryBudget) {
+        try {
+            defaults.with(config).layerList(lm.config().numHiddenLayers());
+            Trainer.requireTrainable(lm, demonstrations, memoryBudget);
+        } catch (Trainer.TooLarge e) {
+            throw new Invalid(Invalid.OVERSIZE, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(Invalid.UNTRAINABLE, e.getMessage());
+        }
     }
 
     /** Refuses a batch meant for another model. */

@@ -307,15 +307,7 @@ public final class TrainerPipeline implements AutoCloseable {
     private DemonstrationBatch validate(ConsumerRecord<String, byte[]> r) {
         DemonstrationBatch batch = DemonstrationBatch.parse(r.key(), r.value(), settings.limits());
         batch.requireFingerprint(lm.fingerprint());
-        try {
-            settings.defaults().with(batch.config()).layerList(lm.config().numHiddenLayers());
-            Trainer.requireTrainable(lm, batch.demonstrations());
-            Trainer.requireFits(lm, batch.demonstrations(), settings.memoryBudget());
-        } catch (Trainer.TooLarge e) {
-            throw new DemonstrationBatch.Invalid(DemonstrationBatch.Invalid.OVERSIZE, e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw new DemonstrationBatch.Invalid(DemonstrationBatch.Invalid.UNTRAINABLE, e.getMessage());
-        }
+        batch.requireTrainable(lm, settings.defaults(), settings.memoryBudget());
         return batch;
     }
 
@@ -635,9 +627,7 @@ public final class TrainerPipeline implements AutoCloseable {
             // A shutdown is not a crash: the attempts recorded for these trainings are taken back.
             for (Step step : steps) {
                 if (step.task.state.attempts() > step.before.attempts()) {
-                    sendAndWait(KafkaPublisher.record(Topics.TRAINER_STATE, step.task.name, step.before.toJson(),
-                            Map.of("content-type", "application/json")));
-                    step.task.state = step.before;
+                    writeState(step.task, step.before);
                 }
             }
             throw e;
@@ -650,10 +640,7 @@ public final class TrainerPipeline implements AutoCloseable {
      */
     private void attempting(Step step) {
         Task t = step.task;
-        TaskState marked = t.state.attempting(step.grown.partition(), step.batches.get(0).offset(), step.grown.offset());
-        sendAndWait(KafkaPublisher.record(Topics.TRAINER_STATE, t.name, marked.toJson(), Map.of("content-type",
-                "application/json")));
-        t.state = marked;
+        writeState(t, t.state.attempting(step.grown.partition(), step.batches.get(0).offset(), step.grown.offset()));
     }
 
     /**
@@ -782,12 +769,17 @@ public final class TrainerPipeline implements AutoCloseable {
 
     /** The state, then the outcome event, both acknowledged; then the batches count as accounted for. */
     private void record(Task t, TaskState state, List<Pending> batches, ObjectNode event) {
-        sendAndWait(KafkaPublisher.record(Topics.TRAINER_STATE, t.name, state.toJson(), Map.of("content-type", "application/json")));
-        t.state = state;
+        writeState(t, state);
         sendAndWait(events.record(t.name, event));
         for (Pending p : batches) {
             accounted(new TopicPartition(p.record.topic(), p.record.partition()), p.offset());
         }
+    }
+
+    /** The task's state on laai.trainer-state, acknowledged, then held as the task's current state. */
+    private void writeState(Task t, TaskState state) {
+        sendAndWait(KafkaPublisher.record(Topics.TRAINER_STATE, t.name, state.toJson(), Map.of("content-type", "application/json")));
+        t.state = state;
     }
 
     private TrainingProgress progress(String task, long version, long deadline) {

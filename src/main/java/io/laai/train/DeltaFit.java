@@ -217,7 +217,7 @@ final class DeltaFit {
                 chunks.add(Inputs.of(m, all, positions, rowProblem.stream().mapToInt(Integer::intValue).toArray(),
                         tokens, users));
             } else {
-                int[] lengths = EncodedBatch.lengths(lm, demos);
+                int[] lengths = all.rowLengths();
                 int from = 0;
                 while (from < demos.size()) {
                     int to = from + 1;

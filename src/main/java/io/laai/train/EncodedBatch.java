@@ -62,6 +62,17 @@ final class EncodedBatch {
         return out;
     }
 
+    /** Each row's real tokens (its length without padding). */
+    int[] rowLengths() {
+        int[] out = new int[size];
+        for (int i = 0; i < size; i++) {
+            for (boolean v : valid[i]) {
+                out[i] += v ? 1 : 0;
+            }
+        }
+        return out;
+    }
+
     static EncodedBatch of(LanguageModel lm, List<Demonstration> demos) {
         if (demos.isEmpty()) {
             throw new IllegalArgumentException("no demonstrations to train on");

@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import io.laai.intervention.Composition;
 import io.laai.intervention.Intervention;
 import io.laai.model.LanguageModel;
+import io.laai.model.MemoryEstimate;
 import io.laai.model.ModelConfig;
 import io.laai.model.Steering;
 
@@ -42,20 +43,6 @@ public final class Trainer {
     public static final class TooLarge extends IllegalArgumentException {
         TooLarge(String message) {
             super(message);
-        }
-    }
-
-    /** Refuses demonstrations whose one-row training step needs more than {@code memoryBudget} bytes. */
-    public static void requireFits(LanguageModel lm, List<Demonstration> demos, long memoryBudget) {
-        io.laai.model.MemoryEstimate memory = new io.laai.model.MemoryEstimate(lm.config());
-        int[] lengths = EncodedBatch.lengths(lm, demos);
-        for (int i = 0; i < lengths.length; i++) {
-            long need = memory.trainingBytes(1, lengths[i]);
-            if (need > memoryBudget) {
-                throw new TooLarge("demonstrations[" + i + "] is " + lengths[i] + " tokens; training on it needs "
-                        + io.laai.model.MemoryEstimate.mib(need) + ", over laai.trainer.memory-budget "
-                        + io.laai.model.MemoryEstimate.mib(memoryBudget));
-            }
         }
     }
 
@@ -218,10 +205,20 @@ public final class Trainer {
         return (double) k / n;
     }
 
-    /** Refuses demonstrations the model cannot train on (too long for its context, no completion tokens). */
-    public static void requireTrainable(LanguageModel lm, List<Demonstration> demos) {
-        for (Demonstration d : demos) {
-            EncodedBatch.split(lm.tokenizer(), d, lm.config().maxPositionEmbeddings());
+    /**
+     * Refuses demonstrations the model cannot train on (too long for its context, no completion
+     * tokens: IllegalArgumentException) and those whose one-row training step alone needs more than
+     * {@code memoryBudget} bytes ({@link TooLarge}). Each demonstration is tokenized once.
+     */
+    public static void requireTrainable(LanguageModel lm, List<Demonstration> demos, long memoryBudget) {
+        MemoryEstimate memory = new MemoryEstimate(lm.config());
+        int[] lengths = EncodedBatch.lengths(lm, demos);
+        for (int i = 0; i < lengths.length; i++) {
+            long need = memory.trainingBytes(1, lengths[i]);
+            if (need > memoryBudget) {
+                throw new TooLarge("demonstrations[" + i + "] is " + lengths[i] + " tokens; training on it needs "
+                        + MemoryEstimate.mib(need) + ", over laai.trainer.memory-budget " + MemoryEstimate.mib(memoryBudget));
+            }
         }
     }
 
