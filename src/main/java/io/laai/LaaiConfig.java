@@ -110,6 +110,14 @@ public interface LaaiConfig {
         @WithDefault("10s")
         java.time.Duration sessionTimeout();
 
+        /**
+         * Longest an outcome's transaction may stay open; a trainer killed inside one holds back
+         * read_committed readers (edges, the next owner) at most this long (a restart under the same
+         * instance id aborts it at once).
+         */
+        @WithDefault("15s")
+        java.time.Duration transactionTimeout();
+
         /** Static group membership (group.instance.id = the instance id, e.g. the pod name): a restart with the same id rejoins at once. */
         @WithDefault("false")
         boolean staticMembership();
@@ -158,6 +166,10 @@ public interface LaaiConfig {
         /** A request not finished within this time (waiting included) ends with 503. */
         @WithDefault("120s")
         java.time.Duration requestTimeout();
+
+        /** On shutdown, how long running generations may take to finish before they end with 503. */
+        @WithDefault("10s")
+        java.time.Duration drainTimeout();
 
         /** Longest request URI, in characters (414 beyond). */
         @WithDefault("4096")

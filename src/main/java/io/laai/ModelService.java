@@ -16,7 +16,6 @@ import io.laai.model.Devices;
 import io.laai.model.LanguageModel;
 import io.laai.model.ModelFormatException;
 import io.laai.model.ModelReference;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
 
@@ -31,6 +30,9 @@ public class ModelService {
 
     @Inject
     LaaiConfig config;
+
+    @Inject
+    Lifecycle lifecycle;
 
     private volatile LanguageModel model;
 
@@ -50,15 +52,14 @@ public class ModelService {
                     : " (set laai.model, env LAAI_MODEL, to a GGUF file, a checkpoint directory or hf:owner/name)";
             throw new ConfigurationException("laai.model=" + config.model() + " cannot be loaded: " + e.getMessage() + advice);
         }
+        LanguageModel loaded = model;
+        lifecycle.opened("model", () -> {
+            model = null;
+            loaded.close();
+        });
         LOG.infof("Model %s (%s, %d layers) loaded in %d ms, fingerprint %s; libtorch threads intra/inter-op %s of %d CPUs",
                 model.id(), model.config().family().id(), model.config().numHiddenLayers(),
                 (System.nanoTime() - start) / 1_000_000, model.fingerprint(), threads, EngineThreads.cpus());
-    }
-
-    void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER + 100) ShutdownEvent event) {
-        if (model != null) {
-            model.close();
-        }
     }
 
     /** The model, or null while it loads; callers through a CDI proxy cannot read the field. */

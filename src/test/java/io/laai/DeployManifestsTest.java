@@ -36,7 +36,8 @@ class DeployManifestsTest {
 
     static final YAMLMapper YAML = new YAMLMapper();
     static final Set<String> IMAGES = Set.of("laai/laai:0.1.0", "laai/laai:0.1.0-gpu");
-    static final Set<String> OTHER_ENV = Set.of("KAFKA_BOOTSTRAP_SERVERS", "HF_HOME", "HF_TOKEN", "HF_ENDPOINT",
+    static final Set<String> OTHER_ENV = Set.of("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
+            "KAFKA_SASL_JAAS_CONFIG", "KAFKA_SSL_TRUSTSTORE_TYPE", "KAFKA_SSL_TRUSTSTORE_LOCATION", "HF_HOME", "HF_TOKEN", "HF_ENDPOINT",
             "HF_HUB_CACHE", "JAVA_OPTS", "DJL_CACHE_DIR", "PYTORCH_FLAVOR", "PYTORCH_VERSION");
 
     @Test
@@ -81,6 +82,55 @@ class DeployManifestsTest {
         assertTrue(jvm.contains("USER 185") && gpu.contains("USER 185"), "non-root");
     }
 
+    /**
+     * One KafkaUser per role, allowed exactly the topics, group and transactional ids its code
+     * uses; each role's pod reads its own user's Secret, and the TLS settings point at the CA.
+     */
+    private void checkUsers(List<JsonNode> docs) {
+        Map<String, Map<String, Set<String>>> expected = Map.of(
+                "laai-trainer", Map.of(
+                        "topic:" + Topics.DEMONSTRATIONS, Set.of("Describe", "Read", "Write"),
+                        "group:laai-trainer", Set.of("Describe", "Read"),
+                        "topic:" + Topics.INTERVENTIONS, Set.of("Describe", "Read", "Write"),
+                        "topic:" + Topics.TRAINER_STATE, Set.of("Describe", "Read", "Write"),
+                        "topic:" + Topics.TRAINING_EVENTS, Set.of("Describe", "Write"),
+                        "topic:" + Topics.DEMONSTRATIONS_DLQ, Set.of("Describe", "Write"),
+                        "transactionalId:laai-trainer-", Set.of("Describe", "Write")),
+                "laai-edge", Map.of(
+                        "topic:" + Topics.DEMONSTRATIONS, Set.of("Describe", "Write"),
+                        "topic:" + Topics.INTERVENTIONS, Set.of("Describe", "Read", "Write")));
+        expected.forEach((user, acls) -> {
+            JsonNode u = find(docs, "KafkaUser", user);
+            assertEquals("scram-sha-512", u.path("spec").path("authentication").path("type").asText(), user);
+            Map<String, Set<String>> actual = new LinkedHashMap<>();
+            for (JsonNode acl : u.path("spec").path("authorization").path("acls")) {
+                Set<String> ops = new java.util.TreeSet<>();
+                acl.path("operations").forEach(o -> ops.add(o.asText()));
+                actual.put(acl.path("resource").path("type").asText() + ":" + acl.path("resource").path("name").asText(), ops);
+            }
+            assertEquals(expected.get(user), actual, user + "'s ACLs");
+            Map<String, String> env = new LinkedHashMap<>();
+            for (JsonNode e : container(find(docs, "Deployment", user)).path("env")) {
+                if (e.path("name").asText().equals("KAFKA_SASL_JAAS_CONFIG")) {
+                    env.put("secret", e.path("valueFrom").path("secretKeyRef").path("name").asText());
+                }
+            }
+            assertEquals(user, env.get("secret"), user + " reads its own credentials");
+        });
+        JsonNode config = find(docs, "ConfigMap", "laai-config").path("data");
+        assertEquals("SASL_SSL", config.path("KAFKA_SECURITY_PROTOCOL").asText());
+        assertEquals("SCRAM-SHA-512", config.path("KAFKA_SASL_MECHANISM").asText());
+        String ca = config.path("KAFKA_SSL_TRUSTSTORE_LOCATION").asText();
+        for (String name : List.of("laai-trainer", "laai-edge")) {
+            JsonNode c = container(find(docs, "Deployment", name));
+            boolean mounted = false;
+            for (JsonNode m : c.path("volumeMounts")) {
+                mounted |= ca.startsWith(m.path("mountPath").asText() + "/");
+            }
+            assertTrue(mounted, name + " mounts the cluster CA at " + ca);
+        }
+    }
+
     private void checkCommon(List<JsonNode> docs) {
         // Topics: exactly the application's, interventions and trainer-state compacted, demonstrations bounding trainer parallelism.
         Map<String, JsonNode> topics = new LinkedHashMap<>();
@@ -99,7 +149,12 @@ class DeployManifestsTest {
         assertEquals("enabled", kafka.path("metadata").path("annotations").path("strimzi.io/kraft").asText());
         JsonNode pool = find(docs, "KafkaNodePool", "dual-role");
         assertTrue(pool.path("spec").path("roles").toString().contains("controller"));
-        int listenerPort = kafka.path("spec").path("kafka").path("listeners").get(0).path("port").asInt();
+        JsonNode listener = kafka.path("spec").path("kafka").path("listeners").get(0);
+        int listenerPort = listener.path("port").asInt();
+        assertTrue(listener.path("tls").asBoolean(), "the listener uses TLS");
+        assertEquals("scram-sha-512", listener.path("authentication").path("type").asText());
+        assertEquals("simple", kafka.path("spec").path("kafka").path("authorization").path("type").asText(), "ACLs enforced");
+        checkUsers(docs);
         JsonNode config = find(docs, "ConfigMap", "laai-config").path("data");
         assertEquals("laai-kafka-kafka-bootstrap:" + listenerPort, config.path("KAFKA_BOOTSTRAP_SERVERS").asText());
         assertEquals("false", config.path("LAAI_KAFKA_TOPICS_CREATE").asText(), "Strimzi owns the topics");

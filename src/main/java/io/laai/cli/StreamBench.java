@@ -32,7 +32,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.laai.kafka.EmbeddedKafkaBroker;
 import io.laai.kafka.Topics;
 import io.laai.model.LanguageModel;
-import io.laai.stream.DemonstrationBatch;
+import io.laai.contract.DemonstrationBatch;
 import io.laai.stream.TrainerPipeline;
 import io.laai.train.Demonstration;
 import io.laai.train.TaskFile;

@@ -76,8 +76,9 @@ public class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!TaskFile.TASK_ID.matcher(task).matches()) {
-            throw new CliException("--task '" + task + "' must be 1-128 letters, digits, '.', '_' or '-'");
+        String problem = io.laai.contract.TaskId.problem(task);
+        if (problem != null) {
+            throw new CliException("--task: " + problem);
         }
         TrainConfig cfg = TrainConfig.DEFAULTS.with(overrides());
         List<Demonstration> demonstrations = TaskFile.readDemonstrations(demos);

@@ -23,8 +23,8 @@ import io.laai.LaaiConfig;
 import io.laai.ModelService;
 import io.laai.kafka.KafkaPublisher;
 import io.laai.kafka.Topics;
-import io.laai.stream.DemonstrationBatch;
-import io.laai.stream.TrainerService;
+import io.laai.contract.DemonstrationBatch;
+import io.laai.contract.IngestRules;
 import io.smallrye.common.annotation.Blocking;
 
 /** HTTP ingest: a demonstration batch for a task, validated and produced to laai.demonstrations. */
@@ -58,15 +58,15 @@ public class DemonstrationsResource {
                 @ExampleObject(name = "replace, with settings", value = "{\"demonstrations\": [{\"prompt\": \"The sky was\","
                         + " \"completion\": \" blue\"}], \"mode\": \"replace\", \"config\": {\"steps\": \"100\", \"site\": \"residual\"}}")}))
             JsonNode body) {
-        DemonstrationBatch.Limits limits = TrainerService.limits(config.trainer());
+        DemonstrationBatch.Limits limits = IngestRules.limits(config.trainer());
         DemonstrationBatch batch = DemonstrationBatch.parse(body, task, limits);
         if (batch.modelFingerprint() != null && !batch.modelFingerprint().equals(models.model().fingerprint())) {
             throw new Problem.Failure(409, "Conflict", "model_fingerprint " + batch.modelFingerprint()
                     + " is not the served model's " + models.model().fingerprint());
         }
         // The same checks as the trainer's consumer: untrainable → 400, oversize → 413 (ProblemMappers).
-        batch.requireTrainable(models.model(), TrainerService.trainDefaults(config),
-                TrainerService.memoryBudget(config.trainer(), models.model()));
+        batch.requireTrainable(models.model(), IngestRules.trainDefaults(config),
+                IngestRules.memoryBudget(config.trainer(), models.model()));
         byte[] value = batch.toJson();
         if (value.length > limits.maxBytes()) {
             throw new Problem.Failure(413, "Content Too Large", "the batch is " + value.length

@@ -3,7 +3,6 @@ package io.laai.edge;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
@@ -40,6 +39,9 @@ public class GenerationService {
     @Inject
     LaaiConfig config;
 
+    @Inject
+    io.laai.Lifecycle lifecycle;
+
     private ContinuousGenerator generator;
 
     public CompletableFuture<Generator.Result> submit(Generator.Request request) {
@@ -53,7 +55,14 @@ public class GenerationService {
 
     private synchronized ContinuousGenerator generator() {
         if (generator == null) {
-            generator = create(models.model(), config.edge());
+            ContinuousGenerator g = create(models.model(), config.edge());
+            generator = g;
+            lifecycle.opened("edge generation", () -> {
+                int cut = g.drain(config.edge().drainTimeout());
+                if (cut > 0) {
+                    LOG.warnf("%d generations did not finish within laai.edge.drain-timeout; they ended with 503", cut);
+                }
+            });
         }
         return generator;
     }
@@ -80,13 +89,6 @@ public class GenerationService {
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 150) StartupEvent event) {
         if (Role.parse(config.role()).runsEdge()) {
             generator();
-        }
-    }
-
-    @PreDestroy
-    synchronized void stop() {
-        if (generator != null) {
-            generator.close();
         }
     }
 }

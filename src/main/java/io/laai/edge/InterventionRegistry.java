@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -14,8 +13,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jboss.logging.Logger;
 
 import io.laai.intervention.Artifacts;
@@ -44,14 +41,16 @@ public final class InterventionRegistry implements AutoCloseable {
     private volatile Throwable failure;
 
     public InterventionRegistry(String bootstrapServers, String topic, LanguageModel model) {
+        this(io.laai.kafka.KafkaClients.of(bootstrapServers), topic, model);
+    }
+
+    /** Reads with read_committed: an artifact a trainer's transaction did not commit is never served. */
+    public InterventionRegistry(io.laai.kafka.KafkaClients clients, String topic, LanguageModel model) {
         this.topic = topic;
         this.model = model;
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "laai-registry");
-        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        this.consumer = clients.consumer("edge", Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.CLIENT_ID_CONFIG, "laai-registry",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"));
         this.thread = new Thread(this::run, "laai-registry");
         this.thread.setDaemon(true);
     }

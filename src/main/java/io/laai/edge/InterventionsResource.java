@@ -94,9 +94,12 @@ public class InterventionsResource {
     @DELETE
     @Path("/{task}")
     @Blocking
-    @Operation(summary = "Delete the task: publishes a tombstone to laai.interventions; 202 with where it landed")
+    @Operation(summary = "Delete the task: a tombstone on laai.demonstrations (the trainer clears the task's window, in "
+            + "order with its batches, and deletes again any version a training in flight publishes) and one on "
+            + "laai.interventions (every edge stops serving it now); 202 with where the latter landed")
     public Response delete(@PathParam("task") String task) {
         find(task);
+        publisher.send(Topics.DEMONSTRATIONS, task, null, Map.of());
         return Response.accepted(publisher.send(Topics.INTERVENTIONS, task, null, Map.of())).build();
     }
 

@@ -28,10 +28,10 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
-    public Response invalidBatch(io.laai.stream.DemonstrationBatch.Invalid e) {
+    public Response invalidBatch(io.laai.contract.DemonstrationBatch.Invalid e) {
         int status = switch (e.code()) {
-            case io.laai.stream.DemonstrationBatch.Invalid.OVERSIZE -> 413;
-            case io.laai.stream.DemonstrationBatch.Invalid.FINGERPRINT_MISMATCH -> 409;
+            case io.laai.contract.DemonstrationBatch.Invalid.OVERSIZE -> 413;
+            case io.laai.contract.DemonstrationBatch.Invalid.FINGERPRINT_MISMATCH -> 409;
             default -> 400;
         };
         return Problem.response(status, status == 413 ? "Content Too Large" : status == 409 ? "Conflict" : "Bad Request",

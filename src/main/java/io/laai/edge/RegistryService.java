@@ -8,7 +8,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.interceptor.Interceptor;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -19,7 +18,6 @@ import io.laai.ModelService;
 import io.laai.Role;
 import io.laai.intervention.Intervention;
 import io.laai.kafka.Topics;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /** Runs the intervention registry where the edge runs; ready once it has caught up with the topic. */
@@ -32,20 +30,18 @@ public class RegistryService {
     @Inject
     ModelService models;
 
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrapServers;
+    @Inject
+    io.laai.kafka.KafkaClients clients;
+
+    @Inject
+    io.laai.Lifecycle lifecycle;
 
     private volatile InterventionRegistry registry;
 
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 200) StartupEvent event) {
         if (Role.parse(config.role()).runsEdge()) {
-            registry = new InterventionRegistry(bootstrapServers, Topics.INTERVENTIONS, models.model()).start();
-        }
-    }
-
-    void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER) ShutdownEvent event) {
-        if (registry != null) {
-            registry.close();
+            registry = new InterventionRegistry(clients, Topics.INTERVENTIONS, models.model()).start();
+            lifecycle.opened("intervention registry", registry);
         }
     }
 

@@ -26,15 +26,47 @@ import kafka.server.KafkaRaftServer;
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
+    /**
+     * A second listener, SASL_SSL with SCRAM-SHA-512, as secured clusters (Confluent Cloud, MSK,
+     * Strimzi) offer: the TLS key and certificate come from a PKCS12 keystore; users are added with
+     * {@link #addScramUser}. The PLAINTEXT listener stays, for the broker itself.
+     */
+    public record SaslSsl(int port, Path keystore, String keystorePassword) {
+    }
+
     private final Path dataDir;
     private final int port;
     private final int controllerPort;
+    private final SaslSsl saslSsl;
     private KafkaRaftServer server;
 
     public EmbeddedKafkaBroker(Path dataDir, int port, int controllerPort) {
+        this(dataDir, port, controllerPort, null);
+    }
+
+    public EmbeddedKafkaBroker(Path dataDir, int port, int controllerPort, SaslSsl saslSsl) {
         this.dataDir = dataDir.toAbsolutePath();
         this.port = port;
         this.controllerPort = controllerPort;
+        this.saslSsl = saslSsl;
+    }
+
+    /** The SASL_SSL listener's address (null without one). */
+    public String saslSslBootstrapServers() {
+        return saslSsl == null ? null : "localhost:" + saslSsl.port();
+    }
+
+    /** Adds (or replaces) a SCRAM-SHA-512 user, through the PLAINTEXT listener. */
+    public void addScramUser(String user, String password) {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                java.util.Map.of("bootstrap.servers", bootstrapServers()))) {
+            admin.alterUserScramCredentials(java.util.List.of(new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(
+                    user, new org.apache.kafka.clients.admin.ScramCredentialInfo(
+                            org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512, 4096), password)))
+                    .all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not add SCRAM user " + user + ": " + e.getMessage(), e);
+        }
     }
 
     public String bootstrapServers() {
@@ -57,6 +89,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         ensureWritable(dataDir);
         ensureFree(port, "laai.kafka.embedded.port");
         ensureFree(controllerPort, "laai.kafka.embedded.controller-port");
+        if (saslSsl != null) {
+            ensureFree(saslSsl.port(), "the SASL_SSL listener's port");
+        }
         Properties props = brokerProperties();
         KafkaConfig config = KafkaConfig.fromProps(props, false);
         if (!Files.exists(dataDir.resolve("meta.properties"))) {
@@ -96,6 +131,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        if (saslSsl != null) {
+            p.put("listeners", "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort
+                    + ",SASL_SSL://localhost:" + saslSsl.port());
+            p.put("advertised.listeners", "PLAINTEXT://localhost:" + port + ",SASL_SSL://localhost:" + saslSsl.port());
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL");
+            p.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+            p.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            p.put("listener.name.sasl_ssl.ssl.keystore.location", saslSsl.keystore().toAbsolutePath().toString());
+            p.put("listener.name.sasl_ssl.ssl.keystore.password", saslSsl.keystorePassword());
+            p.put("listener.name.sasl_ssl.ssl.keystore.type", "PKCS12");
+        }
         p.put("log.dirs", dataDir.toString());
         // One node: every internal topic has one replica.
         p.put("offsets.topic.replication.factor", "1");
@@ -107,6 +154,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("num.partitions", "1");
         // Compaction of laai.interventions should be visible quickly in a dev broker.
         p.put("log.cleaner.backoff.ms", "1000");
+        // A trainer killed inside a transaction holds read_committed readers back until the broker
+        // aborts it: look for expired transactions every second, not every ten.
+        p.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
         return p;
     }
 

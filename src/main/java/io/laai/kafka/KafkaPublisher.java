@@ -3,12 +3,10 @@ package io.laai.kafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -16,9 +14,6 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The service's one idempotent producer for records the REST API publishes (demonstration
@@ -31,22 +26,25 @@ public class KafkaPublisher {
     public record Placement(String topic, int partition, long offset) {
     }
 
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrapServers;
+    @jakarta.inject.Inject
+    KafkaClients clients;
+
+    @jakarta.inject.Inject
+    io.laai.Lifecycle lifecycle;
 
     private KafkaProducer<String, byte[]> producer;
 
     private synchronized KafkaProducer<String, byte[]> producer() {
         if (producer == null) {
-            Properties p = new Properties();
-            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            Map<String, Object> p = new java.util.HashMap<>();
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
             p.put(ProducerConfig.CLIENT_ID_CONFIG, "laai-api");
             p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
             p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
             p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-            producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+            producer = clients.producer("edge", p);
+            lifecycle.opened("the API's Kafka producer", this::close);
         }
         return producer;
     }
@@ -78,10 +76,10 @@ public class KafkaPublisher {
         }
     }
 
-    @PreDestroy
     synchronized void close() {
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
+            producer = null;
         }
     }
 

@@ -106,6 +106,8 @@ public final class ContinuousGenerator implements AutoCloseable {
     private final AtomicInteger waiting = new AtomicInteger(); // submitted, not yet in a row or ended
     private final Thread worker;
     private volatile boolean closed;
+    private volatile boolean draining;
+    private final AtomicInteger unfinished = new AtomicInteger(); // accepted, not yet ended
 
     // Worker thread only.
     private final Slot[] slots;
@@ -162,8 +164,8 @@ public final class ContinuousGenerator implements AutoCloseable {
      * the future (a client that went away) frees its row at the next step.
      */
     public CompletableFuture<Generator.Result> submit(Generator.Request request, Consumer<String> onText) {
-        if (closed) {
-            throw new Refused(503, "generation has shut down", 5);
+        if (closed || draining) {
+            throw new Refused(503, "the server is shutting down", 5);
         }
         // Everything that can refuse a request is checked here, before a streamed answer has begun.
         int[] prompt = GenerationRow.promptIds(model, request.prompt());
@@ -178,6 +180,8 @@ public final class ContinuousGenerator implements AutoCloseable {
                     + " requests already wait for a row (laai.edge.max-queued); retry later", 1);
         }
         CompletableFuture<Generator.Result> f = new CompletableFuture<>();
+        unfinished.incrementAndGet();
+        f.whenComplete((r, e) -> unfinished.decrementAndGet());
         queue.add(new Job(request, prompt, onText, f, System.nanoTime() + admission.timeout().toNanos()));
         return f;
     }
@@ -231,7 +235,7 @@ public final class ContinuousGenerator implements AutoCloseable {
             if (deltaManager != null) {
                 deltaManager.close();
             }
-            IllegalStateException down = new IllegalStateException("generation has shut down");
+            Refused down = new Refused(503, "the server shut down before the request finished", 5);
             for (Slot s : slots) {
                 if (s != null) {
                     s.job.result.completeExceptionally(down);
@@ -449,6 +453,26 @@ public final class ContinuousGenerator implements AutoCloseable {
                 s.start -= first;
             }
         }
+    }
+
+    /**
+     * Stops admitting (503), lets the requests accepted so far finish for at most {@code timeout},
+     * then closes: those still running end with a 503 error. Returns how many were cut short.
+     */
+    public int drain(java.time.Duration timeout) {
+        draining = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (unfinished.get() > 0 && System.nanoTime() < deadline && worker.isAlive()) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int cut = unfinished.get();
+        close();
+        return cut;
     }
 
     @Override

@@ -8,7 +8,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.interceptor.Interceptor;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -18,12 +17,13 @@ import org.jboss.logging.Logger;
 
 import io.laai.LaaiConfig;
 import io.laai.model.LanguageModel;
+import io.laai.contract.DemonstrationBatch;
+import io.laai.contract.IngestRules;
 import io.laai.model.MemoryEstimate;
 import io.laai.ModelService;
 import io.laai.Role;
 import io.laai.train.TrainConfig;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
 
@@ -42,62 +42,37 @@ public class TrainerService {
     @Inject
     MeterRegistry meters;
 
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrapServers;
+    @Inject
+    io.laai.kafka.KafkaClients clients;
+
+    @Inject
+    io.laai.Lifecycle lifecycle;
 
     private volatile TrainerPipeline pipeline;
 
-    /** The batch limits every entry point applies (HTTP ingest refuses what the trainer would dead-letter). */
-    public static DemonstrationBatch.Limits limits(LaaiConfig.Trainer t) {
-        return new DemonstrationBatch.Limits(t.maxDemonstrations(), t.maxFieldChars(), t.maxBatchBytes(), t.maxSteps(),
-                t.maxPatience());
-    }
-
-    /** Share of the memory left beside the heap and the weights that training takes by default (the edge takes as much). */
-    static final double TRAINER_SHARE = 0.4;
-
-    /** laai.trainer.memory-budget, or its default for this model and process. */
-    public static long memoryBudget(LaaiConfig.Trainer t, LanguageModel lm) {
-        return t.memoryBudget().map(m -> m.asLongValue())
-                .orElseGet(() -> new MemoryEstimate(lm.config()).defaultBudget(TRAINER_SHARE));
-    }
-
-    /** laai.train.* over the built-in defaults; a wrong key or value stops start-up with one line. */
-    public static TrainConfig trainDefaults(LaaiConfig config) {
-        try {
-            return TrainConfig.DEFAULTS.with(config.train());
-        } catch (IllegalArgumentException e) {
-            throw new ConfigurationException("laai.train.*: " + e.getMessage());
-        }
-    }
-
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 300) StartupEvent event) {
         LaaiConfig.Trainer t = config.trainer();
-        TrainConfig defaults = trainDefaults(config);
+        TrainConfig defaults = IngestRules.trainDefaults(config);
         DemonstrationBatch.Limits limits;
         TrainerPipeline.Settings settings;
         try {
-            limits = limits(t);
+            limits = IngestRules.limits(t);
             defaults.within(t.maxSteps(), t.maxPatience());
-            settings = new TrainerPipeline.Settings(bootstrapServers, t.groupId(), instanceId(t.staticMembership()),
+            settings = new TrainerPipeline.Settings(clients, t.groupId(), instanceId(t.staticMembership()),
                     t.window(), limits, defaults, t.gate(), t.progressEvery(), t.maxInFlight(), t.tasksPerStep(),
                     t.maxAttempts(), java.time.Duration.ofSeconds(t.maxTrainingSeconds()),
-                    memoryBudget(t, models.model()), t.sessionTimeout(), t.staticMembership());
+                    IngestRules.memoryBudget(t, models.model()), t.sessionTimeout(), t.staticMembership(),
+                    t.transactionTimeout());
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException("laai.trainer.*: " + e.getMessage());
         }
         if (Role.parse(config.role()).runsTrainer()) {
             pipeline = new TrainerPipeline(models.model(), settings, meters).start();
+            lifecycle.opened("trainer", pipeline);
             LOG.infof("Trainer %s consuming laai.demonstrations in group %s (%s membership, session timeout %d s), "
                     + "memory budget %s a step", settings.instanceId(), t.groupId(),
                     t.staticMembership() ? "static" : "dynamic", t.sessionTimeout().toSeconds(),
                     MemoryEstimate.mib(settings.memoryBudget()));
-        }
-    }
-
-    void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER) ShutdownEvent event) {
-        if (pipeline != null) {
-            pipeline.close();
         }
     }
 

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,7 +12,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /** The JSONL files of DESIGN.md: task files (task, train, test) and demonstration files (prompt, completion). */
 public final class TaskFile {
 
-    public static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One task of a task file. */
@@ -27,9 +25,9 @@ public final class TaskFile {
         List<Task> tasks = new ArrayList<>();
         forEachLine(file, (node, where) -> {
             String task = node.path("task").asText("");
-            if (!TASK_ID.matcher(task).matches()) {
-                throw new IllegalArgumentException(where + ": task id '" + task
-                        + "' must be 1-128 letters, digits, '.', '_' or '-'");
+            String problem = io.laai.contract.TaskId.problem(task);
+            if (problem != null) {
+                throw new IllegalArgumentException(where + ": " + problem);
             }
             List<Demonstration> train = demos(node.get("train"), where + " train");
             if (train.isEmpty()) {

@@ -101,7 +101,10 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
                     Double.parseDouble(v.get("lambda1")), Double.parseDouble(v.get("lambda2")),
                     Integer.parseInt(v.get("patience")), Long.parseLong(v.get("seed")), v.get("validation"));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("training setting is not a number: " + e.getMessage());
+            String key = java.util.stream.Stream.of("steps", "learning_rate", "lambda1", "lambda2", "patience", "seed")
+                    .filter(k -> !isNumber(v.get(k), !java.util.Set.of("learning_rate", "lambda1", "lambda2").contains(k)))
+                    .findFirst().orElse("steps");
+            throw new IllegalArgumentException("training setting " + key + "='" + v.get(key) + "' is not a number");
         }
     }
 
@@ -119,5 +122,18 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
         m.put("seed", Long.toString(seed));
         m.put("validation", validation);
         return m;
+    }
+
+    private static boolean isNumber(String s, boolean integer) {
+        try {
+            if (integer) {
+                Long.parseLong(s);
+            } else {
+                Double.parseDouble(s);
+            }
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 }

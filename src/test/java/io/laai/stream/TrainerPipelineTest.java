@@ -51,6 +51,7 @@ import io.laai.intervention.Artifacts;
 import io.laai.intervention.Intervention;
 import io.laai.kafka.EmbeddedKafkaBroker;
 import io.laai.kafka.Topics;
+import io.laai.contract.DemonstrationBatch;
 import io.laai.model.LanguageModel;
 import io.laai.train.TrainConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -113,7 +114,11 @@ class TrainerPipelineTest {
     }
 
     TrainerPipeline start(TrainerPipeline.Settings s) {
-        TrainerPipeline p = new TrainerPipeline(lm, s, new SimpleMeterRegistry()).start();
+        return start(s, new SimpleMeterRegistry());
+    }
+
+    TrainerPipeline start(TrainerPipeline.Settings s, SimpleMeterRegistry meters) {
+        TrainerPipeline p = new TrainerPipeline(lm, s, meters).start();
         pipelines.add(p);
         return p;
     }
@@ -143,17 +148,25 @@ class TrainerPipelineTest {
                 + completion + "\"}]" + (extra.isEmpty() ? "" : ", " + extra) + "}";
     }
 
-    /** Everything on a topic now, from the beginning. */
+    /** Everything committed on a topic now, from the beginning. */
     List<ConsumerRecord<String, byte[]>> read(String topic) {
+        return read(topic, "read_committed");
+    }
+
+    /** Everything on a topic now, from the beginning, as a reader with that isolation level sees it. */
+    List<ConsumerRecord<String, byte[]>> read(String topic, String isolation) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = c.partitionsFor(topic).stream().map(i -> new TopicPartition(topic, i.partition())).toList();
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-            while (end.entrySet().stream().anyMatch(e -> c.position(e.getKey()) < e.getValue())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (end.entrySet().stream().anyMatch(e -> c.position(e.getKey()) < e.getValue())
+                    && System.nanoTime() < deadline) {
                 c.poll(Duration.ofMillis(200)).forEach(out::add);
             }
             return out;
@@ -310,7 +323,7 @@ class TrainerPipelineTest {
         List<ConsumerRecord<String, byte[]>> dlq = read(Topics.DEMONSTRATIONS_DLQ);
         assertEquals(1, dlq.size());
         assertEquals(CrashingTrainer.POISON, dlq.get(0).key());
-        assertEquals(TrainerPipeline.TRAINING_CRASHED, header(dlq.get(0), "laai-error"));
+        assertEquals(io.laai.contract.DeadLetters.TRAINING_CRASHED, header(dlq.get(0), "laai-error"));
         assertEquals("2", header(dlq.get(0), "laai-attempts"));
         assertTrue(header(dlq.get(0), "laai-error-detail").contains("laai.trainer.max-attempts"));
         List<Intervention> healthy = artifacts("healthy");
@@ -417,27 +430,193 @@ class TrainerPipelineTest {
     }
 
     @Test
-    void anArtifactPublishedWithoutItsStateIsAdoptedNotRetrained() throws Exception {
-        RecordMetadata m = send("orphan", batch("orphan", "The boy was named", " Max", FAST));
-        // What a crash between the artifact and the state record leaves: version 4 covering that batch.
-        Intervention iv = new Intervention("orphan", 4, io.laai.intervention.Site.ATTN_HEADS,
+    void anArtifactPublishedOfflineIsWarmStartedFromAndTheCountGoesOn() throws Exception {
+        // `laai publish` put version 4 there; the trainer's next version is 5, trained on the batch.
+        Intervention iv = new Intervention("offline", 4, io.laai.intervention.Site.ATTN_HEADS,
                 io.laai.intervention.Positions.LAST, new TreeMap<>(Map.of(1, new float[lm.config().hiddenSize()])),
-                lm.fingerprint(), lm.config().hiddenSize(), lm.config().numAttentionHeads(), lm.config().headDim(),
-                Map.of(TrainerPipeline.SOURCE_PARTITION, Integer.toString(m.partition()),
-                        TrainerPipeline.SOURCE_OFFSET, Long.toString(m.offset())));
-        producer.send(new ProducerRecord<>(Topics.INTERVENTIONS, "orphan", Artifacts.encode(iv))).get();
-        start("adopter", DemonstrationBatch.Limits.DEFAULTS);
+                lm.fingerprint(), lm.config().hiddenSize(), lm.config().numAttentionHeads(), lm.config().headDim(), Map.of());
+        producer.send(new ProducerRecord<>(Topics.INTERVENTIONS, "offline", Artifacts.encode(iv))).get();
+        start("after-publish", DemonstrationBatch.Limits.DEFAULTS);
+        send("offline", batch("offline", "A boy was named", " Max", FAST));
         await().atMost(Duration.ofSeconds(60)).until(() -> events("published").size() == 1);
-        JsonNode adopted = events("published").get(0);
-        assertTrue(adopted.path("adopted").asBoolean());
-        assertEquals(4, adopted.path("version").asLong());
-        assertTrue(events("started").isEmpty(), "not trained again");
+        assertEquals(5, events("published").get(0).path("version").asLong());
+        assertEquals(1, events("started").size());
+        List<Intervention> versions = artifacts("offline");
+        assertEquals(5, versions.get(versions.size() - 1).version());
+    }
 
-        send("orphan", batch("orphan", "A boy was named", " Max", FAST));
+    /**
+     * What librdkafka's CRC32 partitioner (kcat, confluent-kafka-python, Go) or an explicit
+     * partition does: one task's batches on every partition, with two trainers in the group. They
+     * are forwarded to the task's own partition, so one owner trains them in order: one version
+     * sequence, each version's window holds every demonstration sent before it, and no version
+     * number appears twice, whether the topic is read with read_committed or read_uncommitted.
+     */
+    @Test
+    void batchesOnEveryPartitionMakeOneVersionSequenceWithTwoTrainers() throws Exception {
+        SimpleMeterRegistry ma = new SimpleMeterRegistry();
+        SimpleMeterRegistry mb = new SimpleMeterRegistry();
+        TrainerPipeline a = start(settings("a"), ma);
+        TrainerPipeline b = start(settings("b"), mb);
+        await().atMost(Duration.ofSeconds(60)).until(() -> a.assignments() > 0 && b.assignments() > 0);
+        String task = "boy-named-max";
+        int home = io.laai.contract.TaskId.home(task, 3);
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            int partition = (home + 1 + i) % 3; // the home partition only every third batch
+            String prompt = "The boy number " + i + " was named";
+            producer.send(new ProducerRecord<>(Topics.DEMONSTRATIONS, partition, task,
+                    batch(task, prompt, " Max", FAST).getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
+            sent.add(prompt);
+            if (i % 3 == 2) { // let some versions come out between the sends
+                int published = i / 3 + 1;
+                await().atMost(Duration.ofSeconds(60)).until(() -> events("published").size() >= published);
+            }
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> allCommitted() && finalWindow(task).size() == 9);
+        assertEquals(6, forwarded(ma, mb), "every batch off its task's partition was forwarded once");
+        for (String isolation : List.of("read_committed", "read_uncommitted")) {
+            List<Long> versions = read(Topics.INTERVENTIONS, isolation).stream().filter(r -> r.value() != null)
+                    .map(r -> Artifacts.decode(r.value(), "test").version()).toList();
+            assertEquals(versions.stream().distinct().count(), versions.size(), isolation + ": a version twice: " + versions);
+            for (int i = 1; i < versions.size(); i++) {
+                assertTrue(versions.get(i) > versions.get(i - 1), isolation + ": versions increase: " + versions);
+            }
+        }
+        Set<String> trainers = new HashSet<>();
+        events("started").forEach(e -> trainers.add(e.path("trainer").asText()));
+        assertEquals(1, trainers.size(), "one owner trained the task: " + trainers);
+        // Each version's window: every demonstration sent before the last batch it covers, and only those.
+        List<String> order = new ArrayList<>();
+        List<Long> offsets = new ArrayList<>(); // transaction markers take offsets too
+        for (ConsumerRecord<String, byte[]> r : read(Topics.DEMONSTRATIONS, "read_committed")) {
+            if (r.partition() == home) {
+                order.add(JSON.readTree(r.value()).path("demonstrations").get(0).path("prompt").asText());
+                offsets.add(r.offset());
+            }
+        }
+        assertEquals(9, order.size());
+        assertEquals(Set.copyOf(sent), Set.copyOf(order), "the home partition holds every batch once");
+        for (Intervention v : artifacts(task)) {
+            int covered = offsets.indexOf(Long.parseLong(v.metadata().get(TrainingRound.SOURCE_OFFSET))) + 1;
+            assertEquals(Integer.toString(home), v.metadata().get(TrainingRound.SOURCE_PARTITION));
+            assertEquals(Integer.toString(covered), v.metadata().get("demonstrations"),
+                    "version " + v.version() + " covers the first " + covered + " batches of the home partition");
+        }
+        assertEquals(Set.copyOf(sent), Set.copyOf(finalWindow(task)));
+        assertQueuedBeforeStarted(task);
+    }
+
+    /** Every committed record of laai.demonstrations is below its partition's committed offset. */
+    boolean allCommitted() throws Exception {
+        Map<Integer, Long> last = new HashMap<>();
+        read(Topics.DEMONSTRATIONS, "read_committed").forEach(r -> last.merge(r.partition(), r.offset(), Math::max));
+        Map<Integer, Long> committed = committed();
+        return last.entrySet().stream().allMatch(e -> committed.getOrDefault(e.getKey(), 0L) > e.getValue());
+    }
+
+    static double forwarded(SimpleMeterRegistry... meters) {
+        double n = 0;
+        for (SimpleMeterRegistry m : meters) {
+            n += m.counter("laai.trainer.batches.forwarded").count();
+        }
+        return n;
+    }
+
+    /** The prompts of the task's window in its newest committed state. */
+    List<String> finalWindow(String task) {
+        List<String> prompts = new ArrayList<>();
+        byte[] last = null;
+        for (ConsumerRecord<String, byte[]> r : read(Topics.TRAINER_STATE, "read_committed")) {
+            if (r.key().equals(task)) {
+                last = r.value();
+            }
+        }
+        if (last != null) {
+            io.laai.contract.TaskState.fromJson(last).window().forEach(d -> prompts.add(d.prompt()));
+        }
+        return prompts;
+    }
+
+    /** Per task, events come as queued → started → progress → outcome: every started follows a queued. */
+    void assertQueuedBeforeStarted(String task) {
+        boolean queued = false;
+        List<String> seen = new ArrayList<>();
+        for (JsonNode e : events(null)) {
+            if (!e.path("task").asText().equals(task)) {
+                continue;
+            }
+            String type = e.path("event").asText();
+            seen.add(type);
+            if (type.equals("queued")) {
+                queued = true;
+            } else if (type.equals("started")) {
+                assertTrue(queued, "started before any queued: " + seen);
+                queued = false;
+            } else if (type.equals("progress")) {
+                assertTrue(seen.contains("started"), "progress before started: " + seen);
+            }
+        }
+    }
+
+    /**
+     * A trainer killed inside its outcome's transaction (a child JVM halted by a test hook after the
+     * artifact, state and offsets were sent, before the commit): nothing of it is visible to
+     * read_committed readers, though the records are in the log; the restarted owner publishes
+     * exactly one version.
+     */
+    @Test
+    void aTrainerKilledInsideItsTransactionLeavesNoOutcomeAndTheNextOwnerPublishesOnce() throws Exception {
+        send("killed", batch("killed", "The boy was named", " Max", FAST));
+        Path log = Files.createTempFile("killed-in-transaction", ".log");
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-cp", System.getProperty("java.class.path"), CrashingTrainer.class.getName(),
+                broker.bootstrapServers(), SharedData.stories260K().toString(), "commit").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        boolean ended = child.waitFor(150, TimeUnit.SECONDS);
+        if (!ended) {
+            child.destroyForcibly();
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        assertTrue(ended && child.exitValue() == 137, "the child should die inside its transaction: "
+                + output.substring(Math.max(0, output.length() - 3000)));
+        assertTrue(output.contains("halting inside the transaction"), output);
+        assertTrue(read(Topics.INTERVENTIONS, "read_committed").isEmpty(), "read_committed sees no artifact");
+        assertEquals(1, read(Topics.INTERVENTIONS, "read_uncommitted").size(), "the artifact was written in the transaction");
+        assertTrue(events("published").isEmpty());
+
+        // The restart under the same instance id fences the dead producer and aborts its transaction.
+        TrainerPipeline restarted = start(CrashingTrainer.settings(broker.bootstrapServers()));
+        await().atMost(Duration.ofSeconds(90)).until(() -> events("published").size() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> committed().values().stream().mapToLong(Long::longValue).sum() == 1);
+        List<Intervention> published = artifacts("killed");
+        assertEquals(1, published.size());
+        assertEquals(1, published.get(0).version());
+        assertEquals(2, read(Topics.INTERVENTIONS, "read_uncommitted").size(), "the aborted artifact and the committed one");
+        assertTrue(restarted.running());
+    }
+
+    @Test
+    void aTombstoneClearsTheTasksWindowAndTheVersionCountGoesOn() throws Exception {
+        start("deleter", DemonstrationBatch.Limits.DEFAULTS);
+        send("forget-me", batch("forget-me", "The boy was named", " Max", FAST));
+        await().atMost(Duration.ofSeconds(60)).until(() -> events("published").size() == 1);
+        send("forget-me", null);
+        await().atMost(Duration.ofSeconds(60)).until(() -> events("deleted").size() == 1);
+        assertEquals(1, events("deleted").get(0).path("version").asLong());
+        assertTrue(finalWindow("forget-me").isEmpty(), "the window is cleared");
+        send("forget-me", batch("forget-me", "The girl was named", " Lily", FAST));
         await().atMost(Duration.ofSeconds(60)).until(() -> events("published").size() == 2);
-        List<Intervention> versions = artifacts("orphan");
-        assertEquals(5, versions.get(versions.size() - 1).version(), "the next version follows the adopted one");
-        assertEquals("2", versions.get(versions.size() - 1).metadata().get("demonstrations"), "the window kept both");
+        List<ConsumerRecord<String, byte[]>> records = read(Topics.INTERVENTIONS, "read_committed");
+        assertEquals(3, records.size(), "version 1, the trainer's tombstone, version 2");
+        assertEquals(null, records.get(1).value());
+        Intervention v2 = Artifacts.decode(records.get(2).value(), "test");
+        assertEquals(2, v2.version(), "no version number is reused");
+        assertEquals("1", v2.metadata().get("demonstrations"), "only what came after the deletion");
+        assertEquals(List.of("The girl was named"), finalWindow("forget-me"));
+        send("base", batch("base", "The boy was named", " Max", FAST));
+        await().atMost(Duration.ofSeconds(30)).until(() -> read(Topics.DEMONSTRATIONS_DLQ).size() == 1);
+        assertTrue(header(read(Topics.DEMONSTRATIONS_DLQ).get(0), "laai-error-detail").contains("reserved"));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.laai.stream;
+package io.laai.contract;
 
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.laai.stream;
+package io.laai.contract;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -121,8 +121,8 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
         if (pathTask != null && !pathTask.equals(task)) {
             throw new Invalid(Invalid.KEY_MISMATCH, "task '" + task + "' in the body differs from '" + pathTask + "' in the path");
         }
-        if (task == null || !TaskFile.TASK_ID.matcher(task).matches()) {
-            throw new Invalid(Invalid.INVALID_BATCH, "task '" + task + "' must be 1-128 letters, digits, '.', '_' or '-'");
+        if (TaskId.problem(task) != null) {
+            throw new Invalid(Invalid.INVALID_BATCH, TaskId.problem(task));
         }
         JsonNode demos = node.get("demonstrations");
         if (demos == null || !demos.isArray() || demos.isEmpty()) {

@@ -1,4 +1,4 @@
-package io.laai.stream;
+package io.laai.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
