@@ -20,8 +20,8 @@ import io.quarkus.runtime.configuration.ConfigurationException;
 
 /**
  * The service's start and stop order in one place. Start (StartupEvent priorities): settings
- * checked (every laai.* key, before anything opens) → embedded broker → topics → model → edge
- * generation → registry → trainer; Quarkus opens HTTP once start-up is done. Every part that opens
+ * checked (every laai.* key, before anything opens) → embedded broker → topics → model →
+ * registry → trainer → edge generation; Quarkus opens HTTP once start-up is done. Every part that opens
  * something registers its closer here, and stop runs them in reverse: generation drains (new
  * requests 503, running ones finish within laai.edge.drain-timeout) → trainer commits or abandons
  * its training → registry → model → Kafka clients and broker. A start that fails part-way never

@@ -86,7 +86,7 @@ public class GenerationService {
     }
 
     /** Builds the generator at start-up (edge and all roles), so a budget that cannot work stops the start, not a request. */
-    void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 150) StartupEvent event) {
+    void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 350) StartupEvent event) {
         if (Role.parse(config.role()).runsEdge()) {
             generator();
         }

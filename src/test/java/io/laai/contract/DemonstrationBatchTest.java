@@ -44,6 +44,10 @@ class DemonstrationBatchTest {
         assertTrue(refusal("t", "{\"demonstrations\": " + ok + ", \"mode\": \"merge\"}").contains("mode 'merge'"));
         assertTrue(refusal("t", "{\"demonstrations\": " + ok + ", \"config\": {\"stepz\": 1}}").contains("stepz"));
         assertTrue(refusal("bad id", "{\"demonstrations\": " + ok + "}").contains("must be 1-128"));
+        assertTrue(refusal("base", "{\"demonstrations\": " + ok + "}").contains("'base' is reserved"));
+        assertEquals(TaskId.home("boy-named-max", 3), org.apache.kafka.common.utils.Utils.toPositive(
+                org.apache.kafka.common.utils.Utils.murmur2("boy-named-max".getBytes(StandardCharsets.UTF_8))) % 3,
+                "a task's partition is the Java client's");
         DemonstrationBatch b = DemonstrationBatch.parse("t",
                 ("{\"demonstrations\": " + ok + ", \"model_fingerprint\": \"sha256:x\"}").getBytes(StandardCharsets.UTF_8), LIMITS);
         DemonstrationBatch.Invalid e = assertThrows(DemonstrationBatch.Invalid.class, () -> b.requireFingerprint("sha256:y"));
