@@ -92,7 +92,7 @@ final class ConsumerLoop {
                 accept(r, writes, covered);
             }
             // Dead letters and forwards of this poll, and the offsets of replays, in one transaction.
-            commit(writes, covered, () -> true);
+            commit(writes, covered, covered.stream().map(Pending::topicPartition).collect(Collectors.toSet()), () -> true);
             backpressure();
             metrics.lag.set(consumer.assignment().stream().mapToLong(tp -> consumer.currentLag(tp).orElse(0)).sum());
         }
@@ -102,10 +102,11 @@ final class ConsumerLoop {
      * Commits through the writer, retrying an aborted transaction (a rebalance raced it) while
      * {@code owned} holds; when it no longer does, the next owner replays the items.
      */
-    void commit(List<ProducerRecord<String, byte[]>> records, List<Pending> covered, BooleanSupplier owned) {
+    void commit(List<ProducerRecord<String, byte[]>> records, List<Pending> covered, Set<TopicPartition> fence,
+            BooleanSupplier owned) {
         for (int attempt = 1; ; attempt++) {
             try {
-                writer.commit(records, covered);
+                writer.commit(records, covered, fence);
                 return;
             } catch (OutcomeWriter.Aborted e) {
                 if (!owned.getAsBoolean() || stopping.getAsBoolean()) {
@@ -249,7 +250,7 @@ final class ConsumerLoop {
             // A training of a task leaving commits its outcome first; then the offsets of replays.
             release(revoked);
             try {
-                commit(List.of(), List.of(), () -> true);
+                commit(List.of(), List.of(), Set.of(), () -> true);
             } catch (RuntimeException e) {
                 LOG.warnf("Could not commit %s on revocation (they will be replayed and skipped): %s", revoked, e.getMessage());
             }

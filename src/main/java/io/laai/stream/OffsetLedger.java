@@ -68,6 +68,20 @@ final class OffsetLedger {
         });
     }
 
+    /**
+     * An offset that may be committed for the partition without moving it (the last commit, or the
+     * first offset received since): what a transaction that must be fenced sends when its prefix
+     * did not advance. Null when the partition is not owned.
+     */
+    synchronized Long unchanged(TopicPartition tp) {
+        TreeMap<Long, Boolean> offsets = received.get(tp);
+        if (offsets == null) {
+            return null;
+        }
+        Long last = committed.get(tp);
+        return last != null ? last : offsets.isEmpty() ? null : offsets.firstKey();
+    }
+
     /** Batches received and not yet committed, over every partition: what back-pressure counts. */
     synchronized int outstanding() {
         return received.values().stream().mapToInt(Map::size).sum();

@@ -83,7 +83,7 @@ final class OutcomeWriter implements AutoCloseable {
         }
     }
 
-    /** Tests: runs inside each transaction, after its records and offsets are sent and before it commits. */
+    /** Tests: runs inside each transaction, once its records are on the broker and its offsets sent, before it commits. */
     void beforeCommit(java.util.function.Consumer<List<ProducerRecord<String, byte[]>>> hook) {
         this.beforeCommit = hook;
     }
@@ -124,15 +124,30 @@ final class OutcomeWriter implements AutoCloseable {
 
     /**
      * Commits the records and the offsets of every partition's accounted-for prefix (the covered
-     * items included) in one transaction. Throws {@link Aborted} when the transaction was aborted
-     * (the covered items are no longer accounted for); any other exception leaves the producer
-     * unusable (fenced, not authorised), and the pipeline stops.
+     * items included) in one transaction. The {@code fence} partitions (those the outcome is
+     * about) are always among the offsets sent, unchanged if their prefix did not move, so the
+     * group coordinator refuses the transaction of a trainer that no longer owns them. Throws
+     * {@link Aborted} when the transaction was aborted, or not begun because a fence partition is
+     * no longer owned (the covered items are then not accounted for); any other exception leaves
+     * the producer unusable (fenced, not authorised), and the pipeline stops.
      */
-    synchronized void commit(List<ProducerRecord<String, byte[]>> records, List<Pending> covered) {
+    synchronized void commit(List<ProducerRecord<String, byte[]>> records, List<Pending> covered,
+            java.util.Collection<TopicPartition> fence) {
         covered.forEach(p -> ledger.accounted(p.topicPartition(), p.offset()));
         Map<TopicPartition, Long> offsets = ledger.committable();
         if (records.isEmpty() && offsets.isEmpty()) {
             return;
+        }
+        Map<TopicPartition, Long> send = new HashMap<>(offsets);
+        for (TopicPartition tp : fence) {
+            if (!send.containsKey(tp)) {
+                Long unchanged = ledger.unchanged(tp);
+                if (unchanged == null) {
+                    covered.forEach(p -> ledger.retract(p.topicPartition(), p.offset()));
+                    throw new Aborted(tp + " is no longer owned", null);
+                }
+                send.put(tp, unchanged);
+            }
         }
         informational.flush();
         try {
@@ -140,11 +155,12 @@ final class OutcomeWriter implements AutoCloseable {
             for (ProducerRecord<String, byte[]> r : records) {
                 transactional.send(r);
             }
-            if (!offsets.isEmpty()) {
+            if (!send.isEmpty()) {
                 Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
-                offsets.forEach((tp, next) -> commit.put(tp, new OffsetAndMetadata(next)));
+                send.forEach((tp, next) -> commit.put(tp, new OffsetAndMetadata(next)));
                 transactional.sendOffsetsToTransaction(commit, group.get());
             }
+            transactional.flush(); // commitTransaction flushes anyway; here the hook sees the records on the broker
             beforeCommit.accept(records);
             transactional.commitTransaction();
             ledger.committed(offsets);

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.ObjIntConsumer;
@@ -14,6 +15,7 @@ import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 import io.laai.contract.DemonstrationBatch;
@@ -219,9 +221,11 @@ public final class TrainerPipeline implements AutoCloseable {
         @Override
         public void commit(TrainingRound.Outcome o) {
             TaskBoard.Snapshot before = board.snapshot(o.task());
-            loop.commit(OutcomeWriter.records(o), o.covered(),
-                    () -> before != null && ledger.owns(new org.apache.kafka.common.TopicPartition(Topics.DEMONSTRATIONS,
-                            before.partition())));
+            if (before == null) {
+                return; // its partition was given up: the next owner replays the batches
+            }
+            TopicPartition home = new TopicPartition(Topics.DEMONSTRATIONS, before.partition());
+            loop.commit(OutcomeWriter.records(o), o.covered(), Set.of(home), () -> ledger.owns(home));
             Intervention latest = o.artifact() != null ? o.artifact() : o.deletesArtifact() || before == null ? null
                     : before.latest();
             board.update(o.task(), o.state(), latest);

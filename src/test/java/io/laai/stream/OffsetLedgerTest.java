@@ -35,6 +35,18 @@ class OffsetLedgerTest {
     }
 
     @Test
+    void aFencedTransactionSendsAnUnchangedOffsetWhenThePrefixDidNotMove() {
+        OffsetLedger l = new OffsetLedger();
+        l.received(P0, 7);
+        l.received(P0, 8);
+        assertEquals(7L, l.unchanged(P0), "the first received: where the previous commit left the partition");
+        l.accounted(P0, 7);
+        l.committed(l.committable());
+        assertEquals(8L, l.unchanged(P0));
+        assertEquals(null, l.unchanged(P1), "not owned: nothing may be sent for it");
+    }
+
+    @Test
     void anAbortedTransactionTakesItsMarksBack() {
         OffsetLedger l = new OffsetLedger();
         l.received(P0, 10);
