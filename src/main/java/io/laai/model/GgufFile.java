@@ -25,7 +25,19 @@ public final class GgufFile {
     private static final int MAX_DIMS = 4;
 
     public enum GgmlType {
-        F32(0, 1, 4), F16(1, 1, 2), Q8_0(8, 32, 34), BF16(30, 1, 2);
+        F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q4_1(3, 32, 20), Q5_0(6, 32, 22), Q5_1(7, 32, 24), Q8_0(8, 32, 34),
+        Q2_K(10, 256, 84), Q3_K(11, 256, 110), Q4_K(12, 256, 144), Q5_K(13, 256, 176), Q6_K(14, 256, 210),
+        BF16(30, 1, 2);
+
+        /** ggml's names of the types LAAI does not load, for the error that refuses them. */
+        private static final java.util.Map<Integer, String> OTHERS = java.util.Map.ofEntries(
+                java.util.Map.entry(9, "Q8_1"), java.util.Map.entry(15, "Q8_K"), java.util.Map.entry(16, "IQ2_XXS"),
+                java.util.Map.entry(17, "IQ2_XS"), java.util.Map.entry(18, "IQ3_XXS"), java.util.Map.entry(19, "IQ1_S"),
+                java.util.Map.entry(20, "IQ4_NL"), java.util.Map.entry(21, "IQ3_S"), java.util.Map.entry(22, "IQ2_S"),
+                java.util.Map.entry(23, "IQ4_XS"), java.util.Map.entry(24, "I8"), java.util.Map.entry(25, "I16"),
+                java.util.Map.entry(26, "I32"), java.util.Map.entry(27, "I64"), java.util.Map.entry(28, "F64"),
+                java.util.Map.entry(29, "IQ1_M"), java.util.Map.entry(34, "TQ1_0"), java.util.Map.entry(35, "TQ2_0"),
+                java.util.Map.entry(39, "MXFP4"));
 
         final int id;
         final int blockSize;
@@ -43,8 +55,10 @@ public final class GgufFile {
                     return t;
                 }
             }
-            throw new ModelFormatException(file, "tensor " + tensor + " has ggml type " + id
-                    + ", which LAAI does not load (supported: f32, f16, bf16, q8_0)");
+            throw new ModelFormatException(file, "tensor " + tensor + " has ggml type " + OTHERS.getOrDefault(id, "unknown")
+                    + " (" + id + "), which LAAI does not load (supported: "
+                    + java.util.Arrays.stream(values()).map(Enum::name).collect(java.util.stream.Collectors.joining(", "))
+                    + "); requantize the file to one of them, e.g. llama-quantize FILE OUT.gguf Q4_K_M");
         }
     }
 
@@ -234,14 +248,16 @@ public final class GgufFile {
                         out[i] = Half.bf16(b.getShort());
                     }
                 }
-                case Q8_0 -> {
-                    for (int blk = 0; blk < n / 32; blk++) {
-                        float d = Half.f16(b.getShort());
-                        for (int j = 0; j < 32; j++) {
-                            out[blk * 32 + j] = d * b.get();
-                        }
-                    }
-                }
+                case Q4_0 -> GgmlQuants.q4_0(b, out, n);
+                case Q4_1 -> GgmlQuants.q4_1(b, out, n);
+                case Q5_0 -> GgmlQuants.q5_0(b, out, n);
+                case Q5_1 -> GgmlQuants.q5_1(b, out, n);
+                case Q8_0 -> GgmlQuants.q8_0(b, out, n);
+                case Q2_K -> GgmlQuants.q2_K(b, out, n);
+                case Q3_K -> GgmlQuants.q3_K(b, out, n);
+                case Q4_K -> GgmlQuants.q4_K(b, out, n);
+                case Q5_K -> GgmlQuants.q5_K(b, out, n);
+                case Q6_K -> GgmlQuants.q6_K(b, out, n);
             }
         } catch (IOException e) {
             throw new ModelFormatException(file, "cannot read tensor " + name + ": " + e.getMessage());

@@ -28,10 +28,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Downloads {@code hf:owner/name[@revision]} once into the standard Hugging Face cache layout
- * ({@code models--owner--name/{blobs,snapshots,refs}}), so other tools share the files. A cached
- * snapshot loads with no network; downloads resume from a partial blob and are checked against
- * the hub's ETag (sha256 for LFS files, git blob sha1 otherwise).
+ * Downloads {@code hf:owner/name[@revision]} (a checkpoint) or {@code hf:owner/name/path/in/repo.gguf[@revision]}
+ * (one file of a repository, e.g. one GGUF of many) once into the standard Hugging Face cache
+ * layout ({@code models--owner--name/{blobs,snapshots,refs}}), so other tools share the files. A
+ * cached snapshot or file loads with no network; with HF_HUB_OFFLINE set, the network is never
+ * used. Downloads resume from a partial blob and are checked against the hub's ETag (sha256 for
+ * LFS files, git blob sha1 otherwise).
  */
 public final class HubClient {
 
@@ -46,8 +48,15 @@ public final class HubClient {
     private final PrintStream progress;
     private final HttpClient http;
     private final HttpClient noRedirects; // the hub's own answer carries the blob's ETag
+    private final boolean offline;
 
     public HubClient(URI endpoint, Path cacheRoot, String token, PrintStream progress) {
+        this(endpoint, cacheRoot, token, progress, false);
+    }
+
+    /** offline: never use the network (HF_HUB_OFFLINE); what is not cached is an error saying so. */
+    public HubClient(URI endpoint, Path cacheRoot, String token, PrintStream progress, boolean offline) {
+        this.offline = offline;
         this.endpoint = endpoint;
         this.cacheRoot = cacheRoot;
         this.token = token;
@@ -70,7 +79,89 @@ public final class HubClient {
             root = (home != null ? Path.of(home) : Path.of(System.getProperty("user.home"), ".cache", "huggingface"))
                     .resolve("hub");
         }
-        return new HubClient(URI.create(endpoint.replaceAll("/+$", "")), root, System.getenv("HF_TOKEN"), System.err);
+        String off = System.getenv().getOrDefault("HF_HUB_OFFLINE", "").trim().toLowerCase(Locale.ROOT);
+        return new HubClient(URI.create(endpoint.replaceAll("/+$", "")), root, System.getenv("HF_TOKEN"), System.err,
+                List.of("1", "true", "yes", "on").contains(off));
+    }
+
+    /** A local path for an hf: reference: one file when it names a path inside the repository, else the snapshot. */
+    public Path resolve(String spec) {
+        int at = spec.indexOf('@');
+        String name = at < 0 ? spec : spec.substring(0, at);
+        return name.chars().filter(ch -> ch == '/').count() > 1 ? file(spec) : snapshot(spec);
+    }
+
+    /**
+     * The local copy of one file of a repository, {@code owner/name/path/in/repo[@revision]},
+     * downloading it (only it) when missing.
+     */
+    public Path file(String spec) {
+        int at = spec.indexOf('@');
+        String name = at < 0 ? spec : spec.substring(0, at);
+        String revision = at < 0 ? "main" : spec.substring(at + 1);
+        int second = name.indexOf('/', name.indexOf('/') + 1);
+        String repo = second < 0 ? name : name.substring(0, second);
+        String file = second < 0 ? "" : name.substring(second + 1);
+        if (!REPO.matcher(repo).matches() || !SAFE_FILE.matcher(file).matches() || file.contains("..")
+                || !REVISION.matcher(revision).matches() || revision.contains("..")) {
+            throw new ModelFormatException("hf:" + spec + " is not of the form hf:owner/name/path/in/repo.gguf[@revision]");
+        }
+        Path repoDir = cacheRoot.resolve("models--" + repo.replace("/", "--"));
+        Path cached = cachedFile(repoDir, revision, file);
+        if (cached != null) {
+            return cached;
+        }
+        if (offline) {
+            throw new ModelFormatException("hf:" + spec + " is not cached in " + cacheRoot
+                    + " and HF_HUB_OFFLINE is set; unset it to download, or point laai.model at a local file");
+        }
+        try {
+            JsonNode info = getJson(endpoint + "/api/models/" + repo + "/revision/" + revision, repo);
+            String commit = info.path("sha").asText("");
+            if (!commit.matches("[0-9a-f]{40}")) {
+                throw new IOException("the hub answered no commit for " + repo + "@" + revision);
+            }
+            List<String> present = new ArrayList<>();
+            info.path("siblings").forEach(s -> present.add(s.path("rfilename").asText()));
+            if (!present.contains(file)) {
+                List<String> ggufs = present.stream().filter(f -> f.endsWith(".gguf")).limit(20).toList();
+                throw new ModelFormatException("hf:" + spec + ": " + repo + "@" + revision + " has no file " + file
+                        + (ggufs.isEmpty() ? "" : "; its GGUF files include " + ggufs));
+            }
+            Path snap = repoDir.resolve("snapshots").resolve(commit);
+            fetch(repo, commit, file, repoDir, snap);
+            Files.createDirectories(repoDir.resolve("refs"));
+            if (!revision.equals(commit)) {
+                Files.writeString(repoDir.resolve("refs").resolve(revision), commit);
+            }
+            return snap.resolve(file);
+        } catch (IOException e) {
+            throw unreachable(spec, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ModelFormatException("hf:" + spec + ": download interrupted");
+        }
+    }
+
+    private static Path cachedFile(Path repoDir, String revision, String file) {
+        Path ref = repoDir.resolve("refs").resolve(revision);
+        String commit = revision;
+        try {
+            if (Files.isRegularFile(ref)) {
+                commit = Files.readString(ref).trim();
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        Path p = repoDir.resolve("snapshots").resolve(commit).resolve(file);
+        return Files.isRegularFile(p) ? p : null; // the link is made only once the blob is verified
+    }
+
+    private ModelFormatException unreachable(String spec, IOException e) {
+        return new ModelFormatException("hf:" + spec + " is not cached in " + cacheRoot + " and the hub at "
+                + endpoint + " cannot be reached (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+                + "); point laai.model (env LAAI_MODEL)"
+                + " at a local GGUF file or checkpoint directory, or copy the model into that cache");
     }
 
     /** The local snapshot directory of owner/name[@revision], downloading what is missing. */
@@ -86,13 +177,14 @@ public final class HubClient {
         if (cached != null) {
             return cached;
         }
+        if (offline) {
+            throw new ModelFormatException("hf:" + spec + " is not cached in " + cacheRoot
+                    + " and HF_HUB_OFFLINE is set; unset it to download, or point laai.model at a local checkpoint");
+        }
         try {
             return download(repo, revision, repoDir);
         } catch (IOException e) {
-            throw new ModelFormatException("hf:" + spec + " is not cached in " + cacheRoot + " and the hub at "
-                    + endpoint + " cannot be reached (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-                    + "); point laai.model (env LAAI_MODEL)"
-                    + " at a local GGUF file or checkpoint directory, or copy the model into that cache");
+            throw unreachable(spec, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ModelFormatException("hf:" + spec + ": download interrupted");

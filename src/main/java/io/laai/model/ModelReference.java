@@ -13,12 +13,12 @@ public final class ModelReference {
             throw new ModelFormatException("no model given: set laai.model (env LAAI_MODEL) or --model");
         }
         if (reference.startsWith("hf:")) {
-            return HubClient.fromEnvironment().snapshot(reference.substring(3));
+            return HubClient.fromEnvironment().resolve(reference.substring(3));
         }
         Path path = Path.of(reference);
         if (!Files.exists(path)) {
             throw new ModelFormatException(path, "no such file or directory (a GGUF file, a Hugging Face checkpoint"
-                    + " directory, or hf:owner/name[@revision])");
+                    + " directory, hf:owner/name[@revision] or hf:owner/name/path/in/repo.gguf[@revision])");
         }
         return path;
     }

@@ -160,6 +160,11 @@ final class GgufWriter {
                     u32(4);
                 }
                 u32(l);
+            } else if (v instanceof Boolean bool) {
+                if (typed) {
+                    u32(7);
+                }
+                b.write(bool ? 1 : 0);
             } else if (v instanceof List<?> list) {
                 u32(9);
                 Object first = list.isEmpty() ? "" : list.get(0);

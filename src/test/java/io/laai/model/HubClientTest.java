@@ -34,12 +34,18 @@ class HubClientTest {
 
     static final String REPO = "laai-test/stories-hf";
     static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+    /** A multi-file GGUF repository, as ggml-org/models is: one file is wanted, in a folder. */
+    static final String GGUF_REPO = "ggml-org/models";
+    static final String GGUF_COMMIT = "89abcdef0123456789abcdef0123456789abcdef";
+    static final String GGUF_FILE = "tinyllamas/stories260K.gguf";
 
     @TempDir
     Path tmp;
 
     HttpServer server;
+    URI endpoint;
     Map<String, byte[]> files = new TreeMap<>();
+    Map<String, byte[]> ggufRepo = new TreeMap<>();
     List<String> requests = new CopyOnWriteArrayList<>();
     boolean corrupt;
 
@@ -51,9 +57,13 @@ class HubClientTest {
         for (String f : List.of("config.json", "tokenizer.json", "model.safetensors")) {
             files.put(f, Files.readAllBytes(ckpt.resolve(f)));
         }
+        ggufRepo.put(GGUF_FILE, Files.readAllBytes(SharedData.stories260K()));
+        ggufRepo.put("tinyllamas/stories15M.gguf", "another model, never fetched".getBytes(StandardCharsets.UTF_8));
+        ggufRepo.put("README.md", "# models".getBytes(StandardCharsets.UTF_8));
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
         server.start();
+        endpoint = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
     @AfterEach
@@ -64,7 +74,54 @@ class HubClientTest {
     }
 
     private HubClient client() {
-        return new HubClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()), tmp.resolve("hub"), null, null);
+        return new HubClient(endpoint, tmp.resolve("hub"), null, null);
+    }
+
+    private HubClient offlineClient() {
+        return new HubClient(endpoint, tmp.resolve("hub"), null, null, true);
+    }
+
+    @Test
+    void aSingleFileReferenceDownloadsOnlyThatFileIntoTheCacheAndLoadsIt() throws Exception {
+        Path file = client().resolve(GGUF_REPO + "/" + GGUF_FILE);
+        Path repoDir = tmp.resolve("hub").resolve("models--ggml-org--models");
+        assertEquals(repoDir.resolve("snapshots").resolve(GGUF_COMMIT).resolve(GGUF_FILE), file);
+        assertEquals(GGUF_COMMIT, Files.readString(repoDir.resolve("refs").resolve("main")));
+        assertTrue(Files.isSymbolicLink(file));
+        assertEquals(sha256(ggufRepo.get(GGUF_FILE)), sha256(Files.readAllBytes(file)));
+        assertTrue(requests.stream().noneMatch(r -> r.contains("stories15M") || r.contains("README")), requests.toString());
+        try (LanguageModel fromHub = LanguageModel.load(file, Device.cpu());
+                LanguageModel local = LanguageModel.load(SharedData.stories260K(), Device.cpu())) {
+            assertEquals(local.fingerprint(), fromHub.fingerprint());
+        }
+        // Cached: the same path with the hub gone, and with HF_HUB_OFFLINE.
+        server.stop(0);
+        server = null;
+        assertEquals(file, client().resolve(GGUF_REPO + "/" + GGUF_FILE + "@main"));
+    }
+
+    @Test
+    void hfHubOfflineNeverUsesTheNetwork() throws Exception {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> offlineClient().resolve(GGUF_REPO + "/" + GGUF_FILE));
+        assertTrue(e.getMessage().contains("HF_HUB_OFFLINE"), e.getMessage());
+        e = assertThrows(ModelFormatException.class, () -> offlineClient().resolve(REPO));
+        assertTrue(e.getMessage().contains("HF_HUB_OFFLINE"), e.getMessage());
+        assertEquals(List.of(), requests, "no request while offline");
+        Path file = client().resolve(GGUF_REPO + "/" + GGUF_FILE);
+        requests.clear();
+        assertEquals(file, offlineClient().resolve(GGUF_REPO + "/" + GGUF_FILE));
+        assertEquals(List.of(), requests);
+    }
+
+    @Test
+    void aFileTheRepositoryLacksIsNamedWithTheFilesItHas() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> client().resolve(GGUF_REPO + "/tinyllamas/stories42.gguf"));
+        assertTrue(e.getMessage().contains("has no file tinyllamas/stories42.gguf")
+                && e.getMessage().contains(GGUF_FILE), e.getMessage());
+        e = assertThrows(ModelFormatException.class, () -> client().resolve(GGUF_REPO + "/../secrets.gguf"));
+        assertTrue(e.getMessage().contains("not of the form"), e.getMessage());
     }
 
     @Test
@@ -127,6 +184,20 @@ class HubClientTest {
             send(ex, 200, body);
             return;
         }
+        if (path.equals("/api/models/" + GGUF_REPO + "/revision/main")) {
+            String siblings = String.join(",", ggufRepo.keySet().stream().map(f -> "{\"rfilename\": \"" + f + "\"}").toList());
+            send(ex, 200, ("{\"sha\": \"" + GGUF_COMMIT + "\", \"siblings\": [" + siblings + "]}").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        String ggufResolve = "/" + GGUF_REPO + "/resolve/" + GGUF_COMMIT + "/";
+        if (path.startsWith(ggufResolve) && ggufRepo.containsKey(path.substring(ggufResolve.length()))) {
+            byte[] content = ggufRepo.get(path.substring(ggufResolve.length()));
+            ex.getResponseHeaders().add("X-Linked-Etag", "\"" + sha256(content) + "\"");
+            ex.getResponseHeaders().add("Location", "/cdn/" + sha256(content));
+            ex.sendResponseHeaders(302, -1);
+            ex.close();
+            return;
+        }
         String resolve = "/" + REPO + "/resolve/" + COMMIT + "/";
         if (path.startsWith(resolve) && files.containsKey(path.substring(resolve.length()))) {
             String name = path.substring(resolve.length());
@@ -144,7 +215,9 @@ class HubClientTest {
             return;
         }
         if (path.startsWith("/cdn/")) {
-            byte[] content = files.get("model.safetensors").clone();
+            String sha = path.substring("/cdn/".length());
+            byte[] content = java.util.stream.Stream.concat(files.values().stream(), ggufRepo.values().stream())
+                    .filter(c -> sha256(c).equals(sha)).findFirst().orElseThrow().clone();
             if (corrupt) {
                 content[content.length - 1] ^= 1;
             }
