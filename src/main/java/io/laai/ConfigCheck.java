@@ -22,6 +22,7 @@ final class ConfigCheck {
         if (!List.of("auto", "cpu", "gpu").contains(c.device().trim().toLowerCase(java.util.Locale.ROOT))) {
             p.add("laai.device='" + c.device() + "' is not one of auto, cpu, gpu");
         }
+        attempt(p, () -> io.laai.model.WeightType.resolve(c.dtype(), ai.djl.Device.cpu()));
         LaaiConfig.Edge e = c.edge();
         positive(p, "laai.edge.max-prompt-chars", e.maxPromptChars());
         positive(p, "laai.edge.max-tokens", e.maxTokens());

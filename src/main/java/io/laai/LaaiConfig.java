@@ -21,6 +21,10 @@ public interface LaaiConfig {
     @WithDefault("auto")
     String device();
 
+    /** auto | f32 | f16: the weight matrices' storage and compute type (auto: f32 on CPU, f16 on a GPU). */
+    @WithDefault("auto")
+    String dtype();
+
     Kafka kafka();
 
     Edge edge();

@@ -46,7 +46,9 @@ public class ModelService {
             throw new ConfigurationException("laai.threads.*: " + e.getMessage());
         }
         try {
-            model = LanguageModel.load(ModelReference.resolve(config.model()), Devices.resolve(config.device()));
+            ai.djl.Device device = Devices.resolve(config.device());
+            model = LanguageModel.load(ModelReference.resolve(config.model()), device,
+                    io.laai.model.WeightType.resolve(config.dtype(), device));
         } catch (ModelFormatException | IllegalArgumentException e) {
             String advice = e.getMessage().contains("LAAI_MODEL") ? ""
                     : " (set laai.model, env LAAI_MODEL, to a GGUF file, a checkpoint directory or hf:owner/name)";
@@ -57,9 +59,16 @@ public class ModelService {
             model = null;
             loaded.close();
         });
-        LOG.infof("Model %s (%s, %d layers) loaded in %d ms, fingerprint %s; libtorch threads intra/inter-op %s of %d CPUs",
+        LOG.infof("Model %s (%s, %d layers) loaded in %d ms, fingerprint %s; weights %s; libtorch threads intra/inter-op %s of %d CPUs",
                 model.id(), model.config().family().id(), model.config().numHiddenLayers(),
-                (System.nanoTime() - start) / 1_000_000, model.fingerprint(), threads, EngineThreads.cpus());
+                (System.nanoTime() - start) / 1_000_000, model.fingerprint(), weights(model), threads, EngineThreads.cpus());
+    }
+
+    /** "4.0 MiB f32 + 0.1 MiB bf16 on cpu": what the weights take on their device, by type. */
+    public static String weights(LanguageModel m) {
+        return m.transformer().weightBytes().entrySet().stream()
+                .map(e -> io.laai.model.MemoryEstimate.mib(e.getValue()) + " " + e.getKey())
+                .collect(java.util.stream.Collectors.joining(" + ")) + " on " + m.transformer().device();
     }
 
     /** The model, or null while it loads; callers through a CDI proxy cannot read the field. */

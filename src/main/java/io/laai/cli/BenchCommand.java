@@ -70,6 +70,9 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto")
     String device;
 
+    @Option(names = "--dtype", defaultValue = "auto", description = "weight matrices in auto (f32 on CPU, f16 on a GPU), f32 or f16")
+    String dtype;
+
     @Option(names = "--demos", description = "also time training on these demonstrations (JSONL {prompt, completion})")
     Path demos;
 
@@ -92,7 +95,7 @@ public class BenchCommand implements Callable<Integer> {
         if (model == null) {
             throw new CliException("bench needs --model (the runtime in this process) or --url (a running service)");
         }
-        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device))) {
+        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype)) {
             Generator generator = new Generator(lm);
             SamplingParams params = SamplingParams.greedy(tokens).withIgnoreEos(true);
             System.out.printf("model %s (%s), device %s, %d tokens per prompt, median of %d, libtorch threads intra/inter-op "

@@ -39,9 +39,12 @@ public class GenerateCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu")
     String device;
 
+    @Option(names = "--dtype", defaultValue = "auto", description = "weight matrices in auto (f32 on CPU, f16 on a GPU), f32 or f16")
+    String dtype;
+
     @Override
     public Integer call() {
-        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device))) {
+        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype)) {
             SamplingParams params = lm.generationDefaults().resolve(maxTokens, temperature, topP, seed, stop);
             Generator.Result result = new Generator(lm).generate(new Generator.Request(prompt, params, Steering.NONE));
             System.out.println(result.text());

@@ -10,10 +10,11 @@ final class ModelOption {
     private ModelOption() {
     }
 
-    static LanguageModel load(String reference, Device device) {
+    static LanguageModel load(String reference, Device device, String dtype) {
         try {
-            return LanguageModel.load(ModelReference.resolve(reference), device);
-        } catch (ModelFormatException e) {
+            return LanguageModel.load(ModelReference.resolve(reference), device,
+                    io.laai.model.WeightType.resolve(dtype, device));
+        } catch (ModelFormatException | IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
     }

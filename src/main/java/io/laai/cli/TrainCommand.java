@@ -74,6 +74,9 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto")
     String device;
 
+    @Option(names = "--dtype", defaultValue = "auto", description = "weight matrices in auto (f32 on CPU, f16 on a GPU), f32 or f16")
+    String dtype;
+
     @Override
     public Integer call() throws IOException {
         String problem = io.laai.contract.TaskId.problem(task);
@@ -82,7 +85,7 @@ public class TrainCommand implements Callable<Integer> {
         }
         TrainConfig cfg = TrainConfig.DEFAULTS.with(overrides());
         List<Demonstration> demonstrations = TaskFile.readDemonstrations(demos);
-        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device))) {
+        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype)) {
             Intervention start = null;
             if (warmStart != null) {
                 start = Artifacts.read(warmStart);

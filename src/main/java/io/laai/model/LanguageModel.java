@@ -26,14 +26,14 @@ public final class LanguageModel implements AutoCloseable {
     private final String fingerprint;
     private final GenerationDefaults generationDefaults;
 
-    private LanguageModel(LoadedModel loaded, Device device) {
+    private LanguageModel(LoadedModel loaded, Device device, ai.djl.ndarray.types.DataType matrices) {
         this.id = loaded.id();
         this.config = loaded.config();
         this.generationDefaults = loaded.generationDefaults();
         this.fingerprint = fingerprint(loaded.config(), loaded.weights());
         this.tokenizer = TextTokenizer.fromJson(loaded.tokenizerJson(), loaded.id());
         try {
-            this.transformer = new Transformer(loaded.config(), loaded.weights(), device);
+            this.transformer = new Transformer(loaded.config(), loaded.weights(), device, matrices);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -42,6 +42,11 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Loads a GGUF file or a Hugging Face checkpoint directory (see {@link ModelReference} for hf: ids). */
     public static LanguageModel load(Path path, Device device) {
+        return load(path, device, ai.djl.ndarray.types.DataType.FLOAT32);
+    }
+
+    /** With the weight matrices in {@code matrices} (laai.dtype; see {@link WeightType}). */
+    public static LanguageModel load(Path path, Device device, ai.djl.ndarray.types.DataType matrices) {
         EngineThreads.configure(null, null); // the defaults, unless the service or -D set them first
         LoadedModel loaded;
         if (Files.isDirectory(path)) {
@@ -51,7 +56,7 @@ public final class LanguageModel implements AutoCloseable {
         } else {
             throw new ModelFormatException(path, "no such file or directory");
         }
-        return new LanguageModel(loaded, device);
+        return new LanguageModel(loaded, device, matrices);
     }
 
     public String id() {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
@@ -55,6 +56,11 @@ public final class Transformer implements AutoCloseable {
     }
 
     public Transformer(ModelConfig c, Map<String, HostTensor> w, Device device) {
+        this(c, w, device, DataType.FLOAT32);
+    }
+
+    /** matrices: the type the weight matrices are stored and multiplied in (laai.dtype); the rest stays float32. */
+    public Transformer(ModelConfig c, Map<String, HostTensor> w, Device device, DataType matrices) {
         this.c = c;
         this.manager = NDManager.newBaseManager(device, "PyTorch");
         this.attnScale = scalar(1.0 / Math.sqrt(c.headDim()));
@@ -63,7 +69,7 @@ public final class Transformer implements AutoCloseable {
         this.half = scalar(0.5);
         this.one = scalar(1.0);
         this.layers = new Layer[c.numHiddenLayers()];
-        Weights weights = new Weights(w, manager);
+        Weights weights = new Weights(w, manager, matrices);
         if (c.family() == ModelConfig.Family.GPT2) {
             embed = weights.take("transformer.wte.weight", c.vocabSize(), c.hiddenSize());
             positions = weights.take("transformer.wpe.weight", -1, c.hiddenSize());
@@ -116,6 +122,10 @@ public final class Transformer implements AutoCloseable {
 
     public ModelConfig config() {
         return c;
+    }
+
+    public ai.djl.Device device() {
+        return manager.getDevice();
     }
 
     public NDManager manager() {
@@ -257,12 +267,32 @@ public final class Transformer implements AutoCloseable {
         return x.div(rms).mul(weight);
     }
 
+    /**
+     * x·Wᵀ + b. A half-precision W multiplies x cast to its type, and the product returns to
+     * float32. While gradients are recorded (training a Δ), W is cast up instead: DJL's cast of x
+     * does not carry gradients (tested: training on f16/bf16 weights fails that way).
+     */
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+        if (weight.getDataType() == x.getDataType()) {
+            return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+        }
+        if (ai.djl.pytorch.jni.JniUtils.isGradMode()) { // a GradientCollector is open
+            NDArray w = weight.toType(x.getDataType(), false);
+            return x.getNDArrayInternal().linear(x, w, bias).singletonOrThrow();
+        }
+        NDArray h = x.toType(weight.getDataType(), false);
+        NDArray y = h.getNDArrayInternal().linear(h, weight, null).singletonOrThrow().toType(DataType.FLOAT32, false);
+        return bias == null ? y : y.add(bias);
     }
 
     private static NDArray embedding(NDArray ids, NDArray table) {
-        return ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
+        NDArray e = ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
+        return e.getDataType() == DataType.FLOAT32 ? e : e.toType(DataType.FLOAT32, false);
+    }
+
+    /** Bytes of the weights on the device, by type (f32, f16, bf16), a tied head counted once. */
+    public Map<String, Long> weightBytes() {
+        return java.util.Collections.unmodifiableMap(weightBytes);
     }
 
     @Override
@@ -270,14 +300,30 @@ public final class Transformer implements AutoCloseable {
         manager.close();
     }
 
+    private final Map<String, Long> weightBytes = new java.util.TreeMap<>();
+
     /** Turns host tensors into device arrays, checking each shape against the config. */
-    private static final class Weights {
+    private final class Weights {
         private final Map<String, HostTensor> host;
         private final NDManager manager;
+        private final DataType matrices;
 
-        Weights(Map<String, HostTensor> host, NDManager manager) {
+        Weights(Map<String, HostTensor> host, NDManager manager, DataType matrices) {
             this.host = host;
             this.manager = manager;
+            this.matrices = matrices;
+        }
+
+        /** Matrices go to the weight type; vectors (norms, biases) stay float32. */
+        private NDArray place(float[] data, Shape shape) {
+            NDArray a = manager.create(data, shape);
+            if (shape.dimension() == 2 && matrices != DataType.FLOAT32) {
+                NDArray h = a.toType(matrices, false);
+                a.close();
+                a = h;
+            }
+            weightBytes.merge(WeightType.name(a.getDataType()), a.size() * a.getDataType().getNumOfBytes(), Long::sum);
+            return a;
         }
 
         HostTensor get(String name, long... expected) {
@@ -298,7 +344,7 @@ public final class Transformer implements AutoCloseable {
 
         NDArray take(String name, long... expected) {
             HostTensor t = get(name, expected);
-            return manager.create(t.data(), new Shape(t.shape()));
+            return place(t.data(), new Shape(t.shape()));
         }
 
         /** Concatenates rows of several weights ([rows_i, cols]) into one ([Σ rows_i, cols]). */
@@ -314,7 +360,7 @@ public final class Transformer implements AutoCloseable {
                 System.arraycopy(t.data(), 0, out, at, t.data().length);
                 at += t.data().length;
             }
-            return manager.create(out, cols == 1 ? new Shape(total) : new Shape(total, cols));
+            return place(out, cols == 1 ? new Shape(total) : new Shape(total, cols));
         }
     }
 }
