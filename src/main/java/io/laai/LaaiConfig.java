@@ -13,7 +13,10 @@ public interface LaaiConfig {
     @WithDefault("all")
     String role();
 
-    /** A GGUF file, a Hugging Face checkpoint directory, or hf:owner/name[@revision]. */
+    /**
+     * A GGUF file, a Hugging Face checkpoint directory, hf:owner/name[@revision] or
+     * hf:owner/name/path/in/repo.gguf[@revision]; a comma-separated list is tried in order.
+     */
     @WithDefault("hf:HuggingFaceTB/SmolLM2-135M")
     String model();
 

@@ -50,8 +50,13 @@ public class ModelService {
             model = LanguageModel.load(ModelReference.resolve(config.model()), device,
                     io.laai.model.WeightType.resolve(config.dtype(), device));
         } catch (ModelFormatException | IllegalArgumentException e) {
-            String advice = e.getMessage().contains("LAAI_MODEL") ? ""
-                    : " (set laai.model, env LAAI_MODEL, to a GGUF file, a checkpoint directory or hf:owner/name)";
+            String advice = config.model().contains("hf:ggml-org/models/tinyllamas/stories260K.gguf")
+                    ? " (the dev and test model is the 1.2 MB hf:ggml-org/models/tinyllamas/stories260K.gguf: start once with"
+                            + " network access to cache it, or download"
+                            + " https://huggingface.co/ggml-org/models/resolve/main/tinyllamas/stories260K.gguf and set LAAI_MODEL"
+                            + " to the file)"
+                    : e.getMessage().contains("LAAI_MODEL") ? ""
+                            : " (set laai.model, env LAAI_MODEL, to a GGUF file, a checkpoint directory or hf:owner/name)";
             throw new ConfigurationException("laai.model=" + config.model() + " cannot be loaded: " + e.getMessage() + advice);
         }
         LanguageModel loaded = model;

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * For @QuarkusTest classes, whose application loads the model in ../shared before any test
- * method runs: skipped with a reason where ../shared is absent, run (and failing) under CI.
+ * For @QuarkusTest classes, whose application loads stories260K (../shared, else the hub file)
+ * and the example tasks in ../shared before any test method runs: skipped with a reason where
+ * ../shared is absent, run (and failing) under CI.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)

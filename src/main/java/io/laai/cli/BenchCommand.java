@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The performance report: medians over repeated runs, never a pass/fail threshold. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Measure generation throughput (tokens/s), training time (with --demos), the trainer role (with --stream)"
                 + " and peak RSS; medians of repeats.")
 public class BenchCommand implements Callable<Integer> {
@@ -64,10 +64,10 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "batch sizes to measure")
     List<Integer> batches;
 
-    @Option(names = "--repeats", defaultValue = "5")
+    @Option(names = "--repeats", defaultValue = "5", description = "rounds per measurement; the median is reported")
     int repeats;
 
-    @Option(names = "--device", defaultValue = "auto")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu")
     String device;
 
     @Option(names = "--dtype", defaultValue = "auto", description = "weight matrices in auto (f32 on CPU, f16 on a GPU), f32 or f16")

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  * fetches the CUDA libtorch then; operators run it to check that a pod sees its GPU. With
  * --model, it loads the model and reports what its weights take, by type.
  */
-@Command(name = "engine-info", mixinStandardHelpOptions = true,
+@Command(name = "engine-info", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Show the libtorch version and the GPUs it sees; with --model, the memory of the loaded weights by type.")
 public class EngineInfoCommand implements Callable<Integer> {
 

@@ -26,25 +26,25 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Accuracy of each method on each task's test items, as a table and optionally JSON. */
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(name = "eval", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Compare zero-shot, few-shot, mean-diff and laai on a task file.")
 public class EvalCommand implements Callable<Integer> {
 
     static final List<String> METHODS = List.of("zero-shot", "few-shot", "mean-diff", "laai");
 
-    @Option(names = "--model", required = true)
+    @Option(names = "--model", required = true, description = "GGUF file, Hugging Face checkpoint directory, or hf: reference")
     String model;
 
     @Option(names = "--tasks", required = true, description = "JSONL task file: {task, train, test} per line")
     Path tasks;
 
-    @Option(names = "--methods", split = ",", defaultValue = "zero-shot,few-shot,mean-diff,laai")
+    @Option(names = "--methods", split = ",", defaultValue = "zero-shot,few-shot,mean-diff,laai", description = "methods to compare, comma-separated")
     List<String> methods;
 
     @Option(names = "--json", description = "also write the results as JSON here")
     Path json;
 
-    @Option(names = "--device", defaultValue = "auto")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu")
     String device;
 
     @Option(names = "--dtype", defaultValue = "auto", description = "weight matrices in auto (f32 on CPU, f16 on a GPU), f32 or f16")

@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Publishes an artifact trained offline to laai.interventions, where every edge picks it up. */
-@Command(name = "publish", mixinStandardHelpOptions = true,
+@Command(name = "publish", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Publish an intervention artifact to laai.interventions (key = its task).")
 public class PublishCommand implements Callable<Integer> {
 

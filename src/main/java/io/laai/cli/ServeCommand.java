@@ -7,7 +7,7 @@ import io.quarkus.runtime.QuarkusApplication;
 import picocli.CommandLine.Command;
 
 /** Runs the service (trainer, edge or both, per laai.role) until it is stopped. */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(name = "serve", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Run the service; settings come from application.properties, env and -D system properties.")
 public class ServeCommand implements Callable<Integer> {
 

@@ -20,23 +20,27 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Trains one intervention from a demonstrations file and writes its artifact. */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Learn an intervention from demonstrations.")
+@Command(name = "train", mixinStandardHelpOptions = true, showDefaultValues = true, description = "Learn an intervention from demonstrations.")
 public class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true)
+    @Option(names = "--model", required = true, description = "GGUF file, Hugging Face checkpoint directory, or hf: reference")
     String model;
 
     @Option(names = "--demos", required = true, description = "JSONL: {prompt, completion} per line")
     Path demos;
 
-    @Option(names = "--task", required = true)
+    @Option(names = "--task", required = true, description = "the task id (1-128 letters, digits, '.', '_', '-'; not base)")
     String task;
 
     @Option(names = "--out", required = true, description = "artifact to write (.safetensors)")
     Path out;
 
-    @Option(names = "--version", defaultValue = "1")
+    @Option(names = "--artifact-version", defaultValue = "1", description = "the version the artifact carries")
     long version;
+
+    @Option(names = "--export", description = "llama.cpp: train what a llama.cpp control vector holds exactly (residual site,"
+            + " every position, layers 1.. only, as it cannot address layer 0), so export-gguf accepts the artifact")
+    String export;
 
     @Option(names = "--warm-start", description = "an earlier artifact of this task to start from")
     Path warmStart;
@@ -50,28 +54,28 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--layers", description = "all (default), auto, or a list like 1,3")
     String layers;
 
-    @Option(names = "--steps")
+    @Option(names = "--steps", description = "most optimisation steps (default 200)")
     Integer steps;
 
-    @Option(names = "--learning-rate")
+    @Option(names = "--learning-rate", description = "Adam's learning rate (default 0.1)")
     Double learningRate;
 
-    @Option(names = "--lambda1")
+    @Option(names = "--lambda1", description = "weight of the L1 penalty on Δ (default 1e-4)")
     Double lambda1;
 
-    @Option(names = "--lambda2")
+    @Option(names = "--lambda2", description = "weight of the group penalty Σ‖Δ_group‖₂ (default 1e-2)")
     Double lambda2;
 
-    @Option(names = "--patience")
+    @Option(names = "--patience", description = "steps without improvement before stopping (default 20)")
     Integer patience;
 
-    @Option(names = "--seed")
+    @Option(names = "--seed", description = "seed of the held-out split (default 0)")
     Long seed;
 
     @Option(names = "--validation", description = "auto (default), loo, split or none")
     String validation;
 
-    @Option(names = "--device", defaultValue = "auto")
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu")
     String device;
 
     @Option(names = "--dtype", defaultValue = "auto", description = "weight matrices in auto (f32 on CPU, f16 on a GPU), f32 or f16")
@@ -84,8 +88,14 @@ public class TrainCommand implements Callable<Integer> {
             throw new CliException("--task: " + problem);
         }
         TrainConfig cfg = TrainConfig.DEFAULTS.with(overrides());
+        if (export != null && !export.equals("llama.cpp")) {
+            throw new CliException("--export " + export + ": the one export format is llama.cpp");
+        }
         List<Demonstration> demonstrations = TaskFile.readDemonstrations(demos);
         try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype)) {
+            if (export != null) {
+                cfg = exportable(cfg, lm.config().numHiddenLayers());
+            }
             Intervention start = null;
             if (warmStart != null) {
                 start = Artifacts.read(warmStart);
@@ -101,6 +111,24 @@ public class TrainCommand implements Callable<Integer> {
                     r.intervention().activeGroups(), cfg.site().id().equals("attn_heads") ? "heads" : "layers", out);
         }
         return 0;
+    }
+
+    /** What a llama.cpp control vector addresses: the residual stream at every position, layers 1 to L-1. */
+    private TrainConfig exportable(TrainConfig cfg, int numLayers) {
+        if ((site != null && !site.equals("residual")) || (positions != null && !positions.equals("all"))) {
+            throw new CliException("--export llama.cpp trains the residual site at all positions; drop --site/--positions");
+        }
+        List<Integer> wanted = layers == null || layers.equals("all") ? null : cfg.layerList(numLayers);
+        if (wanted != null && wanted.contains(0)) {
+            throw new CliException("--export llama.cpp cannot use layer 0 (a control vector's direction.N starts at layer 1)");
+        }
+        String list = wanted != null ? layers : java.util.stream.IntStream.range(1, numLayers).mapToObj(Integer::toString)
+                .collect(java.util.stream.Collectors.joining(","));
+        Map<String, String> o = overrides();
+        o.put("site", "residual");
+        o.put("positions", "all");
+        o.put("layers", list);
+        return TrainConfig.DEFAULTS.with(o);
     }
 
     private Map<String, String> overrides() {

@@ -36,7 +36,8 @@ public final class ControlVectors {
         }
         if (iv.deltas().containsKey(0) && Intervention.norm(iv.deltas().get(0)) > 0) {
             throw new IllegalArgumentException("task " + iv.task() + " has a non-zero Δ at layer 0, which llama.cpp"
-                    + " control vectors cannot address (direction.N starts at 1)");
+                    + " control vectors cannot address (direction.N starts at 1); train with `train --export llama.cpp`, which leaves"
+                    + " layer 0 out");
         }
         Map<Integer, float[]> layers = new java.util.TreeMap<>(iv.deltas());
         layers.remove(0);

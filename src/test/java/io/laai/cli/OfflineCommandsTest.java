@@ -47,6 +47,19 @@ class OfflineCommandsTest {
     }
 
     @Test
+    void engineInfoReportsTheWeightsMemoryByType() {
+        Run f32 = run("engine-info", "--model", SharedData.stories260K().toString(), "--device", "cpu");
+        assertEquals(0, f32.code(), f32.err());
+        assertTrue(f32.out().matches("(?s).*weights [0-9.]+ MiB f32 on cpu\\(\\).*"), f32.out());
+        Run f16 = run("engine-info", "--model", SharedData.stories260K().toString(), "--device", "cpu", "--dtype", "f16");
+        assertEquals(0, f16.code(), f16.err());
+        assertTrue(f16.out().contains(" MiB f16 + ") && f16.out().contains(" MiB f32 on cpu"), f16.out());
+        Run bf16 = run("engine-info", "--model", SharedData.stories260K().toString(), "--dtype", "bf16");
+        assertEquals(2, bf16.code());
+        assertTrue(bf16.err().contains("use f16"), bf16.err());
+    }
+
+    @Test
     void evalOnTheExampleTasksMeetsTheAcceptanceBar() throws Exception {
         Path json = dir.resolve("eval.json");
         Run r = run("eval", "--model", SharedData.stories260K().toString(), "--tasks",
@@ -91,6 +104,61 @@ class OfflineCommandsTest {
         export = run("export-gguf", "--intervention", residual.toString(), "--out", dir.resolve("cv.gguf").toString());
         assertEquals(0, export.code(), export.err());
         assertTrue(Files.size(dir.resolve("cv.gguf")) > 0);
+    }
+
+    @Test
+    void anArtifactTrainedForLlamaCppExportsAndAppliesOfflineAsOnTheEdge() throws Exception {
+        Path demos = dir.resolve("demos.jsonl");
+        Files.writeString(demos, """
+                {"prompt": "The boy was named", "completion": " Max"}
+                {"prompt": "One day, a little boy named", "completion": " Max"}
+                {"prompt": "There was a happy boy named", "completion": " Max"}
+                """);
+        Path out = dir.resolve("cv.safetensors");
+        Run r = run("train", "--model", SharedData.stories260K().toString(), "--demos", demos.toString(), "--task",
+                "boy-named-max", "--out", out.toString(), "--export", "llama.cpp", "--validation", "none", "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        Intervention iv = Artifacts.read(out);
+        assertEquals("residual", iv.site().id());
+        assertTrue(!iv.deltas().containsKey(0), "no layer 0: " + iv.deltas().keySet());
+        Run export = run("export-gguf", "--intervention", out.toString(), "--out", dir.resolve("cv.gguf").toString());
+        assertEquals(0, export.code(), export.err());
+
+        String prompt = "Once upon a time, there was a little boy named";
+        Run base = run("generate", "--model", SharedData.stories260K().toString(), "--prompt", prompt, "--max-tokens", "4",
+                "--device", "cpu");
+        Run steered = run("generate", "--model", SharedData.stories260K().toString(), "--prompt", prompt, "--max-tokens", "4",
+                "--intervention", out.toString(), "--scale", "1.5", "--device", "cpu");
+        assertEquals(0, steered.code(), steered.err());
+        try (var lm = io.laai.model.LanguageModel.load(SharedData.stories260K(), ai.djl.Device.cpu())) {
+            var request = new io.laai.model.Generator.Request(prompt, io.laai.model.SamplingParams.greedy(4),
+                    io.laai.intervention.Composition.of(java.util.Map.of(iv, 1.5)));
+            assertEquals(new io.laai.model.Generator(lm).generate(request).text() + "\n", steered.out(),
+                    "the same composition as the edge applies");
+        }
+        assertTrue(!base.out().equals(steered.out()), "steered: " + steered.out() + " base: " + base.out());
+        Run noFile = run("generate", "--model", SharedData.stories260K().toString(), "--prompt", prompt,
+                "--intervention", dir.resolve("missing.safetensors").toString());
+        assertEquals(2, noFile.code());
+        assertTrue(noFile.err().startsWith("error: --intervention "), noFile.err());
+    }
+
+    @Test
+    void everyCommandHasHelpAndEveryOptionADescription() {
+        Run help = run("help");
+        assertEquals(0, help.code(), help.err());
+        assertTrue(help.out().contains("train") && help.out().contains("generate"), help.out());
+        CommandLine cli = Main.commandLine();
+        for (var e : cli.getSubcommands().entrySet()) {
+            Run h = run(e.getKey(), "--help");
+            assertEquals(0, h.code(), e.getKey() + " --help: " + h.err());
+            Run viaHelp = run("help", e.getKey());
+            assertEquals(0, viaHelp.code(), "help " + e.getKey());
+            for (var option : e.getValue().getCommandSpec().options()) {
+                assertTrue(option.description().length > 0 && !option.description()[0].isBlank(),
+                        e.getKey() + " " + option.longestName() + " has no description");
+            }
+        }
     }
 
     @Test

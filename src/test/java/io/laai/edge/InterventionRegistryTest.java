@@ -46,20 +46,26 @@ class InterventionRegistryTest {
 
     @BeforeAll
     static void start() throws Exception {
+        lm = LanguageModel.load(SharedData.stories260K(), Device.cpu()); // first: without the model nothing else starts
         broker = new EmbeddedKafkaBroker(dir, EmbeddedKafkaBroker.freePort(), EmbeddedKafkaBroker.freePort()).start();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
             Topics.createMissing(admin, Topics.definitions(2, 2, Optional.empty()), 30_000);
         }
-        lm = LanguageModel.load(SharedData.stories260K(), Device.cpu());
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
     }
 
     @AfterAll
     static void stop() {
-        producer.close();
-        lm.close();
-        broker.close();
+        if (producer != null) {
+            producer.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+        if (lm != null) {
+            lm.close();
+        }
     }
 
     static Intervention artifact(String task, long version, String fingerprint) {

@@ -41,7 +41,9 @@ class ArtifactsTest {
 
     @AfterAll
     static void close() {
-        lm.close();
+        if (lm != null) {
+            lm.close();
+        }
     }
 
     static Intervention random(Site site, Positions positions, long seed, int... layers) {
