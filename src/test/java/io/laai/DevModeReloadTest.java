@@ -23,7 +23,8 @@ import io.laai.kafka.EmbeddedKafkaBroker;
 /**
  * Dev mode for real (`./mvnw quarkus:dev` on a copy of the project): a start that fails on a
  * missing model frees the embedded broker's ports, and after the model setting is fixed the next
- * request's live reload brings the service up, with no restart of dev mode. Slow (it compiles the
+ * request's live reload brings the service up, with no restart of dev mode. Then README's
+ * quick-start loop, run as the script it is, prints the taught completion. Slow (it compiles the
  * copy), so it runs once.
  */
 class DevModeReloadTest {
@@ -72,6 +73,19 @@ class DevModeReloadTest {
             String all = Files.readString(log);
             assertTrue(status == 200, "ready after the reload; status " + status + "\n" + tail(all));
             assertFalse(all.contains("already in use"), tail(all));
+
+            String readme = Files.readString(here.resolve("README.md"));
+            int marker = readme.indexOf("<!-- The block below is run as a script against dev mode by DevModeReloadTest. -->");
+            assertTrue(marker >= 0, "README marks its quick-start loop");
+            int start = readme.indexOf("```bash\n", marker) + "```bash\n".length();
+            String script = readme.substring(start, readme.indexOf("```", start));
+            ProcessBuilder loop = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true);
+            loop.environment().put("LAAI_URL", "http://localhost:" + http);
+            Process p = loop.start();
+            String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(4, java.util.concurrent.TimeUnit.MINUTES), printed);
+            assertTrue(printed.contains("\"text\":\" Max"), "README's loop prints the taught completion:\n" + printed);
+            assertTrue(printed.contains("\"task\":\"boy-named-max\",\"version\":1"), printed);
         } finally {
             dev.descendants().forEach(ProcessHandle::destroy);
             dev.destroy();
