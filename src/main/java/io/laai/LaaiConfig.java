@@ -48,7 +48,7 @@ public interface LaaiConfig {
     Trainer trainer();
 
     /**
-     * Defaults of the method's hyperparameters under their DESIGN.md names (laai.train.steps,
+     * Defaults of the method's hyperparameters under their README names (the Training table) (laai.train.steps,
      * laai.train.lambda2, ...); a batch's "config" overrides them.
      */
     java.util.Map<String, String> train();
@@ -211,7 +211,7 @@ public interface LaaiConfig {
         }
 
         interface Topics {
-            /** Create the topics of DESIGN.md at start-up when missing (existing ones are left alone). */
+            /** Create the topics of README at start-up when missing (existing ones are left alone). */
             @WithDefault("true")
             boolean create();
 

@@ -74,10 +74,14 @@ public class EvalCommand implements Callable<Integer> {
             Map<String, Double> sums = new LinkedHashMap<>();
             System.out.println("| task | " + String.join(" | ", methods) + " |");
             System.out.println("| --- |" + " ---: |".repeat(methods.size()));
+            Progress progress = Progress.onTerminal();
             for (TaskFile.Task t : taskList) {
                 Map<String, Double> accuracy = new LinkedHashMap<>();
                 for (String m : methods) {
+                    progress.show("evaluating " + t.task() + " with " + m + " (" + (rows.size() + 1) + " of " + taskList.size()
+                            + " tasks)");
                     double a = evaluate(lm, t, m, cfg);
+                    progress.done();
                     accuracy.put(m, a);
                     sums.merge(m, a, Double::sum);
                 }

@@ -101,7 +101,10 @@ public class TrainCommand implements Callable<Integer> {
                 start = Artifacts.read(warmStart);
                 Artifacts.requireCompatible(start, lm);
             }
-            TrainResult r = new Trainer(lm).train(task, version, demonstrations, cfg, start, null);
+            Progress progress = Progress.onTerminal();
+            TrainResult r = new Trainer(lm).train(task, version, demonstrations, cfg, start,
+                    progress.shown() ? progress.training("training " + task) : null);
+            progress.done();
             Artifacts.write(r.intervention(), out);
             System.out.printf("task %s v%d: %d demonstrations, %d steps in %.1f s, train loss %.4f%n", task, version,
                     demonstrations.size(), r.steps(), r.millis() / 1000.0, r.trainLoss());

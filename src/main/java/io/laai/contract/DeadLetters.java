@@ -11,7 +11,7 @@ import org.apache.kafka.common.header.Header;
 import io.laai.kafka.Topics;
 
 /**
- * DESIGN.md's DLQ record: the original key, value and headers, plus why (laai-error, a stable code
+ * README's DLQ record: the original key, value and headers, plus why (laai-error, a stable code
  * from {@link DemonstrationBatch.Invalid} or below; laai-error-detail, a sentence) and where the
  * record came from (laai-original-topic, -partition, -offset).
  */

@@ -17,7 +17,7 @@ import io.laai.train.TrainConfig;
 import io.laai.train.Trainer;
 
 /**
- * A demonstration batch as DESIGN.md defines it (the value on laai.demonstrations), validated by
+ * A demonstration batch as README defines it (the value on laai.demonstrations), validated by
  * the same code wherever it enters (HTTP ingest, the trainer's consumer): task id, demonstrations,
  * mode, fingerprint, config overrides, and the configured size limits.
  */

@@ -103,7 +103,18 @@ public class InterventionsResource {
         return Response.accepted(publisher.send(Topics.INTERVENTIONS, task, null, Map.of())).build();
     }
 
+    /** The task's intervention; a task with none yet says whether it is training, and at which step. */
     private Intervention find(String task) {
-        return registry.get(task).orElseThrow(() -> Problem.Failure.notFound("no intervention for task '" + task + "'"));
+        return registry.get(task).orElseThrow(() -> registry.training(task)
+                .map(e -> {
+                    Map<String, Object> more = TrainingStatus.describe(e);
+                    String detail = "training".equals(more.get("training_status"))
+                            ? "task '" + task + "' has no version yet: it is training" + (e.has("step")
+                                    ? " (step " + e.get("step").asInt() + ")" : " (" + e.path("event").asText() + ")")
+                            : "task '" + task + "' has no version: its last candidate was " + e.path("event").asText()
+                                    + (e.has("reason") ? " (" + e.get("reason").asText() + ")" : "");
+                    return new Problem.Failure(404, "Not Found", detail, more);
+                })
+                .orElseGet(() -> Problem.Failure.notFound("no intervention for task '" + task + "'")));
     }
 }

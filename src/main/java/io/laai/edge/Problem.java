@@ -12,15 +12,36 @@ public record Problem(String type, String title, int status, String detail, Stri
                 .entity(new Problem("about:blank", title, status, detail, instance)).build();
     }
 
+    /** With extension members (RFC 9457 §3.2) beside the standard ones. */
+    public static Response response(int status, String title, String detail, String instance, java.util.Map<String, Object> more) {
+        if (more.isEmpty()) {
+            return response(status, title, detail, instance);
+        }
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("type", "about:blank");
+        body.put("title", title);
+        body.put("status", status);
+        body.put("detail", detail);
+        body.put("instance", instance);
+        body.putAll(more);
+        return Response.status(status).type(MEDIA_TYPE).entity(body).build();
+    }
+
     /** Thrown by resources for client mistakes; mapped to its problem response. */
     public static final class Failure extends RuntimeException {
         final int status;
         final String title;
+        final java.util.Map<String, Object> more;
 
         public Failure(int status, String title, String detail) {
+            this(status, title, detail, java.util.Map.of());
+        }
+
+        public Failure(int status, String title, String detail, java.util.Map<String, Object> more) {
             super(detail);
             this.status = status;
             this.title = title;
+            this.more = more;
         }
 
         public static Failure notFound(String detail) {

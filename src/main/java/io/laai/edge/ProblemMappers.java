@@ -19,7 +19,7 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response failure(Problem.Failure e) {
-        return Problem.response(e.status, e.title, e.getMessage(), path());
+        return Problem.response(e.status, e.title, e.getMessage(), path(), e.more);
     }
 
     @ServerExceptionMapper

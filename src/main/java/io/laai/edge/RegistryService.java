@@ -37,16 +37,24 @@ public class RegistryService {
     io.laai.Lifecycle lifecycle;
 
     private volatile InterventionRegistry registry;
+    private volatile TrainingStatus training;
 
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 200) StartupEvent event) {
         if (Role.parse(config.role()).runsEdge()) {
             registry = new InterventionRegistry(clients, Topics.INTERVENTIONS, models.model()).start();
             lifecycle.opened("intervention registry", registry);
+            training = new TrainingStatus(clients).start();
+            lifecycle.opened("training status", training);
         }
     }
 
     public Optional<Intervention> get(String task) {
         return registry == null ? Optional.empty() : registry.get(task);
+    }
+
+    /** The newest training event of a task, where the edge has seen one. */
+    public Optional<com.fasterxml.jackson.databind.JsonNode> training(String task) {
+        return training == null ? Optional.empty() : training.latest(task);
     }
 
     public java.util.Map<String, Intervention> all() {

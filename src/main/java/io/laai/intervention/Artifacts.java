@@ -14,7 +14,7 @@ import io.laai.model.ModelFormatException;
 import io.laai.model.Safetensors;
 
 /**
- * The artifact format of DESIGN.md: safetensors with tensors {@code delta.<layer>} (f32, [H, d] for
+ * The artifact format of README: safetensors with tensors {@code delta.<layer>} (f32, [H, d] for
  * attn_heads, [D] for residual) and string metadata ({@code format = laai-intervention/1}, task,
  * version, site, positions, layers, model fingerprint, sizes, metrics, hyperparameters).
  */
@@ -26,7 +26,7 @@ public final class Artifacts {
     private Artifacts() {
     }
 
-    /** The record headers DESIGN.md gives an artifact on laai.interventions. */
+    /** The record headers README gives an artifact on laai.interventions. */
     public static java.util.Map<String, String> headers(Intervention iv) {
         return java.util.Map.of("laai-version", Long.toString(iv.version()), "laai-model-fingerprint", iv.modelFingerprint(),
                 "content-type", CONTENT_TYPE);

@@ -12,7 +12,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 
-/** The topics of DESIGN.md ("Kafka contracts") and their creation. */
+/** The topics of README ("Kafka contracts") and their creation. */
 public final class Topics {
 
     public static final String DEMONSTRATIONS = "laai.demonstrations";

@@ -80,7 +80,9 @@ public final class HubClient {
                     .resolve("hub");
         }
         String off = System.getenv().getOrDefault("HF_HUB_OFFLINE", "").trim().toLowerCase(Locale.ROOT);
-        return new HubClient(URI.create(endpoint.replaceAll("/+$", "")), root, System.getenv("HF_TOKEN"), System.err,
+        // A progress bar only where someone watches: not when stderr is piped (CI, logs).
+        return new HubClient(URI.create(endpoint.replaceAll("/+$", "")), root, System.getenv("HF_TOKEN"),
+                System.console() != null ? System.err : null,
                 List.of("1", "true", "yes", "on").contains(off));
     }
 

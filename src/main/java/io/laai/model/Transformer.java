@@ -25,6 +25,7 @@ public final class Transformer implements AutoCloseable {
     public static final float MASKED = -1e9f;
 
     private final ModelConfig c;
+    private final DataType matrices;   // of the weight matrices (laai.dtype); everything else is float32
     private final NDManager manager;
     private final NDArray embed;       // (V, D)
     private final NDArray positions;   // (P, D) GPT-2 learned positions, else null
@@ -62,6 +63,7 @@ public final class Transformer implements AutoCloseable {
     /** matrices: the type the weight matrices are stored and multiplied in (laai.dtype); the rest stays float32. */
     public Transformer(ModelConfig c, Map<String, HostTensor> w, Device device, DataType matrices) {
         this.c = c;
+        this.matrices = matrices;
         this.manager = NDManager.newBaseManager(device, "PyTorch");
         this.attnScale = scalar(1.0 / Math.sqrt(c.headDim()));
         this.geluCubic = scalar(0.044715);
@@ -153,8 +155,8 @@ public final class Transformer implements AutoCloseable {
         if (positions != null) {
             x = x.add(embedding(posIds, positions));
         } else {
-            cos = embedding(posIds, ropeCos).expandDims(2); // (B, T, 1, d)
-            sin = embedding(posIds, ropeSin).expandDims(2);
+            cos = lookup(posIds, ropeCos).expandDims(2); // (B, T, 1, d)
+            sin = lookup(posIds, ropeSin).expandDims(2);
         }
         for (int l = 0; l < layers.length; l++) {
             if (cache == null) {
@@ -272,22 +274,28 @@ public final class Transformer implements AutoCloseable {
      * float32. While gradients are recorded (training a Δ), W is cast up instead: DJL's cast of x
      * does not carry gradients (tested: training on f16/bf16 weights fails that way).
      */
-    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        if (weight.getDataType() == x.getDataType()) {
+    private NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        // Activations are float32; only the matrices may not be (asking a tensor its type is a JNI call).
+        if (matrices == DataType.FLOAT32) {
             return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
         }
         if (ai.djl.pytorch.jni.JniUtils.isGradMode()) { // a GradientCollector is open
-            NDArray w = weight.toType(x.getDataType(), false);
+            NDArray w = weight.toType(DataType.FLOAT32, false);
             return x.getNDArrayInternal().linear(x, w, bias).singletonOrThrow();
         }
-        NDArray h = x.toType(weight.getDataType(), false);
+        NDArray h = x.toType(matrices, false);
         NDArray y = h.getNDArrayInternal().linear(h, weight, null).singletonOrThrow().toType(DataType.FLOAT32, false);
         return bias == null ? y : y.add(bias);
     }
 
-    private static NDArray embedding(NDArray ids, NDArray table) {
-        NDArray e = ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
-        return e.getDataType() == DataType.FLOAT32 ? e : e.toType(DataType.FLOAT32, false);
+    /** Rows of a weight table, as float32. */
+    private NDArray embedding(NDArray ids, NDArray table) {
+        NDArray e = lookup(ids, table);
+        return matrices == DataType.FLOAT32 ? e : e.toType(DataType.FLOAT32, false);
+    }
+
+    private static NDArray lookup(NDArray ids, NDArray table) {
+        return ids.getNDArrayInternal().embedding(ids, table, SparseFormat.DENSE).singletonOrThrow();
     }
 
     /** Bytes of the weights on the device, by type (f32, f16, bf16), a tied head counted once. */

@@ -6,7 +6,7 @@ import java.util.Optional;
 import io.laai.train.TrainResult;
 
 /**
- * DESIGN.md's publish gate: a candidate is published only if, on the demonstrations validation
+ * README's publish gate: a candidate is published only if, on the demonstrations validation
  * held out, it beats the base model and is no worse than the task's previous version. The previous
  * version may have trained on some of those demonstrations (they were in its window), so the
  * comparison leans towards keeping it; a task whose behaviour changed still moves on, because the

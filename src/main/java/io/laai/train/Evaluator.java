@@ -8,7 +8,7 @@ import io.laai.model.LanguageModel;
 import io.laai.model.SamplingParams;
 import io.laai.model.Steering;
 
-/** Accuracy as DESIGN.md defines it: the greedy continuation of the prompt starts with the completion. */
+/** Accuracy as README defines it: the greedy continuation of the prompt starts with the completion. */
 public final class Evaluator {
 
     private Evaluator() {

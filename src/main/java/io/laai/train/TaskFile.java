@@ -9,7 +9,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** The JSONL files of DESIGN.md: task files (task, train, test) and demonstration files (prompt, completion). */
+/** The JSONL files of README: task files (task, train, test) and demonstration files (prompt, completion). */
 public final class TaskFile {
 
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -108,7 +108,7 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
         }
     }
 
-    /** The settings under their DESIGN.md names; recorded in every artifact's metadata. */
+    /** The settings under their README names (the Training table); recorded in every artifact's metadata. */
     public Map<String, String> asMap() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("site", site.id());

@@ -77,4 +77,24 @@ class StreamingServiceTest {
                 .body(containsString("laai_trainer_batch_latency_seconds"));
         given().get("/q/health/ready").then().statusCode(200).body(containsString("laai-trainer"));
     }
+
+    @Test
+    void aTaskStillTrainingSaysSoInsteadOfABare404() {
+        String body = "{\"demonstrations\": [{\"prompt\": \"The sky was\", \"completion\": \" blue\"}],"
+                + " \"config\": {\"steps\": \"1000\", \"patience\": \"200\", \"validation\": \"none\","
+                + " \"lambda1\": \"0\", \"lambda2\": \"0\"}}";
+        given().contentType(ContentType.JSON).body(body).post("/v1/tasks/slow-sky/demonstrations").then().statusCode(202);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            var r = given().get("/v1/interventions/slow-sky");
+            return r.statusCode() == 404 && "training".equals(r.path("training_status"));
+        });
+        var r = given().get("/v1/interventions/slow-sky");
+        if (r.statusCode() == 404) { // it may have finished in between
+            r.then().contentType("application/problem+json").body("detail", containsString("is training"))
+                    .body("event", org.hamcrest.Matchers.oneOf("queued", "started", "progress"));
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> given().get("/v1/interventions/slow-sky").statusCode() == 200);
+        given().get("/v1/interventions/never-taught").then().statusCode(404).body("detail",
+                containsString("no intervention for task 'never-taught'"));
+    }
 }
