@@ -87,9 +87,18 @@ class DevModeReloadTest {
             assertTrue(printed.contains("\"text\":\" Max"), "README's loop prints the taught completion:\n" + printed);
             assertTrue(printed.contains("\"task\":\"boy-named-max\",\"version\":1"), printed);
         } finally {
-            dev.descendants().forEach(ProcessHandle::destroy);
+            List<ProcessHandle> children = dev.descendants().toList();
+            children.forEach(ProcessHandle::destroy);
             dev.destroy();
             dev.waitFor();
+            for (ProcessHandle c : children) {
+                try {
+                    c.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    c.destroyForcibly();
+                }
+            }
+            PublicCloneTest.deleteTree(project);
         }
     }
 

@@ -29,6 +29,32 @@ class PublicCloneTest {
         Path repo = Path.of("").toAbsolutePath();
         Assumptions.assumeTrue(Files.isDirectory(repo.resolve(".git")), "not a git checkout: nothing to clone");
         Path outer = Files.createTempDirectory("laai-public-clone");
+        try {
+            verify(repo, outer);
+        } finally {
+            deleteTree(outer); // a built clone is a few hundred MB
+        }
+    }
+
+    /** Best effort: what cannot be deleted (a process still writing) stays in the temporary folder. */
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (java.io.IOException e) {
+                    // left behind
+                }
+            }
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            // left behind
+        }
+    }
+
+    private void verify(Path repo, Path outer) throws Exception {
         Path clone = outer.resolve("laai");
         run(outer, Map.of(), 120, "git", "clone", "--quiet", "--no-hardlinks", repo.toString(), clone.toString());
         Path log = outer.resolve("verify.log");

@@ -118,6 +118,7 @@ public class BenchCommand implements Callable<Integer> {
             }
             System.out.println("| batch | tokens/s (all rows) | tokens/s per row | ms per step |");
             System.out.println("| ---: | ---: | ---: | ---: |");
+            Progress progress = Progress.onTerminal();
             for (int batch : batches) {
                 List<Generator.Request> requests = new ArrayList<>();
                 for (int i = 0; i < batch; i++) {
@@ -126,10 +127,12 @@ public class BenchCommand implements Callable<Integer> {
                 generator.generate(requests, null); // warm-up
                 List<Double> seconds = new ArrayList<>();
                 for (int r = 0; r < repeats; r++) {
+                    progress.show("generating " + batch + " prompts: round " + (r + 1) + " of " + repeats);
                     long start = System.nanoTime();
                     generator.generate(requests, null);
                     seconds.add((System.nanoTime() - start) / 1e9);
                 }
+                progress.done();
                 double median = median(seconds);
                 System.out.printf("| %d | %.0f | %.0f | %.2f |%n", batch, batch * tokens / median, tokens / median,
                         1000 * median / tokens);
@@ -156,12 +159,15 @@ public class BenchCommand implements Callable<Integer> {
             trainer.train("bench", 1, list, cfg, null, null); // warm-up
             seconds.clear();
             steps.clear();
+            Progress progress = Progress.onTerminal();
             for (int r = 0; r < repeats; r++) {
                 long start = System.nanoTime();
-                TrainResult result = trainer.train("bench", 1, list, cfg, null, null);
+                TrainResult result = trainer.train("bench", 1, list, cfg, null,
+                        progress.training("training, validation " + validation + ", round " + (r + 1) + " of " + repeats));
                 seconds.add((System.nanoTime() - start) / 1e9);
                 steps.add((double) result.steps());
             }
+            progress.done();
             System.out.printf("training on %d demonstrations, validation %s: median %.2f s, %.0f steps (%.1f ms/step)%n",
                     list.size(), validation, median(seconds), median(steps),
                     validation.equals("none") ? 1000 * median(seconds) / median(steps) : Double.NaN);

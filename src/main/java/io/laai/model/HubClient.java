@@ -118,11 +118,8 @@ public final class HubClient {
                     + " and HF_HUB_OFFLINE is set; unset it to download, or point laai.model at a local file");
         }
         try {
-            JsonNode info = getJson(endpoint + "/api/models/" + repo + "/revision/" + revision, repo);
-            String commit = info.path("sha").asText("");
-            if (!commit.matches("[0-9a-f]{40}")) {
-                throw new IOException("the hub answered no commit for " + repo + "@" + revision);
-            }
+            JsonNode info = revisionInfo(repo, revision);
+            String commit = info.path("sha").asText();
             List<String> present = new ArrayList<>();
             info.path("siblings").forEach(s -> present.add(s.path("rfilename").asText()));
             if (!present.contains(file)) {
@@ -146,17 +143,28 @@ public final class HubClient {
     }
 
     private static Path cachedFile(Path repoDir, String revision, String file) {
+        String commit = cachedCommit(repoDir, revision);
+        Path p = commit == null ? null : repoDir.resolve("snapshots").resolve(commit).resolve(file);
+        return p != null && Files.isRegularFile(p) ? p : null; // the link is made only once the blob is verified
+    }
+
+    /** The commit a revision names in the cache (refs/), the revision itself when it is one; null if unreadable. */
+    private static String cachedCommit(Path repoDir, String revision) {
         Path ref = repoDir.resolve("refs").resolve(revision);
-        String commit = revision;
         try {
-            if (Files.isRegularFile(ref)) {
-                commit = Files.readString(ref).trim();
-            }
+            return Files.isRegularFile(ref) ? Files.readString(ref).trim() : revision;
         } catch (IOException e) {
             return null;
         }
-        Path p = repoDir.resolve("snapshots").resolve(commit).resolve(file);
-        return Files.isRegularFile(p) ? p : null; // the link is made only once the blob is verified
+    }
+
+    /** The hub's answer for repo@revision, which names its commit and files. */
+    private JsonNode revisionInfo(String repo, String revision) throws IOException, InterruptedException {
+        JsonNode info = getJson(endpoint + "/api/models/" + repo + "/revision/" + revision, repo);
+        if (!info.path("sha").asText("").matches("[0-9a-f]{40}")) {
+            throw new IOException("the hub answered no commit for " + repo + "@" + revision);
+        }
+        return info;
     }
 
     private ModelFormatException unreachable(String spec, IOException e) {
@@ -194,25 +202,14 @@ public final class HubClient {
     }
 
     private static Path cachedSnapshot(Path repoDir, String revision) {
-        Path ref = repoDir.resolve("refs").resolve(revision);
-        String commit = revision;
-        try {
-            if (Files.isRegularFile(ref)) {
-                commit = Files.readString(ref).trim();
-            }
-        } catch (IOException e) {
-            return null;
-        }
-        Path snap = repoDir.resolve("snapshots").resolve(commit);
-        return Files.isRegularFile(snap.resolve(".laai-complete")) ? snap : null;
+        String commit = cachedCommit(repoDir, revision);
+        Path snap = commit == null ? null : repoDir.resolve("snapshots").resolve(commit);
+        return snap != null && Files.isRegularFile(snap.resolve(".laai-complete")) ? snap : null;
     }
 
     private Path download(String repo, String revision, Path repoDir) throws IOException, InterruptedException {
-        JsonNode info = getJson(endpoint + "/api/models/" + repo + "/revision/" + revision, repo);
-        String commit = info.path("sha").asText("");
-        if (!commit.matches("[0-9a-f]{40}")) {
-            throw new IOException("the hub answered no commit for " + repo + "@" + revision);
-        }
+        JsonNode info = revisionInfo(repo, revision);
+        String commit = info.path("sha").asText();
         Set<String> files = new LinkedHashSet<>();
         info.path("siblings").forEach(s -> files.add(s.path("rfilename").asText()));
         List<String> wanted = new ArrayList<>(List.of("config.json", "tokenizer.json"));

@@ -46,6 +46,17 @@ class OfflineCommandsTest {
         }
     }
 
+    /** Three demonstrations of boy-named-max, as a file. */
+    Path maxDemonstrations() throws java.io.IOException {
+        Path demos = dir.resolve("demos.jsonl");
+        Files.writeString(demos, """
+                {"prompt": "The boy was named", "completion": " Max"}
+                {"prompt": "One day, a little boy named", "completion": " Max"}
+                {"prompt": "There was a happy boy named", "completion": " Max"}
+                """);
+        return demos;
+    }
+
     @Test
     void engineInfoReportsTheWeightsMemoryByType() {
         Run f32 = run("engine-info", "--model", SharedData.stories260K().toString(), "--device", "cpu");
@@ -77,12 +88,7 @@ class OfflineCommandsTest {
 
     @Test
     void trainWritesAnArtifactAndExportRefusesTheWrongKind() throws Exception {
-        Path demos = dir.resolve("demos.jsonl");
-        Files.writeString(demos, """
-                {"prompt": "The boy was named", "completion": " Max"}
-                {"prompt": "One day, a little boy named", "completion": " Max"}
-                {"prompt": "There was a happy boy named", "completion": " Max"}
-                """);
+        Path demos = maxDemonstrations();
         Path out = dir.resolve("max.safetensors");
         Run r = run("train", "--model", SharedData.stories260K().toString(), "--demos", demos.toString(), "--task",
                 "boy-named-max", "--out", out.toString(), "--device", "cpu");
@@ -108,12 +114,7 @@ class OfflineCommandsTest {
 
     @Test
     void anArtifactTrainedForLlamaCppExportsAndAppliesOfflineAsOnTheEdge() throws Exception {
-        Path demos = dir.resolve("demos.jsonl");
-        Files.writeString(demos, """
-                {"prompt": "The boy was named", "completion": " Max"}
-                {"prompt": "One day, a little boy named", "completion": " Max"}
-                {"prompt": "There was a happy boy named", "completion": " Max"}
-                """);
+        Path demos = maxDemonstrations();
         Path out = dir.resolve("cv.safetensors");
         Run r = run("train", "--model", SharedData.stories260K().toString(), "--demos", demos.toString(), "--task",
                 "boy-named-max", "--out", out.toString(), "--export", "llama.cpp", "--validation", "none", "--device", "cpu");
