@@ -27,7 +27,9 @@ final class ConfigCheck {
         positive(p, "laai.edge.max-prompt-chars", e.maxPromptChars());
         positive(p, "laai.edge.max-tokens", e.maxTokens());
         positive(p, "laai.edge.max-batch", e.maxBatch());
-        positive(p, "laai.edge.kv-tokens", e.kvTokens() - 1);
+        if (e.kvTokens() < 2) {
+            p.add("laai.edge.kv-tokens=" + e.kvTokens() + " must be at least 2");
+        }
         positive(p, "laai.edge.prefill-chunk", e.prefillChunk());
         positive(p, "laai.edge.max-uri-chars", e.maxUriChars());
         positive(p, "laai.edge.max-body-bytes", e.maxBodyBytes());

@@ -154,6 +154,7 @@ class DeployManifestsTest {
         assertTrue(listener.path("tls").asBoolean(), "the listener uses TLS");
         assertEquals("scram-sha-512", listener.path("authentication").path("type").asText());
         assertEquals("simple", kafka.path("spec").path("kafka").path("authorization").path("type").asText(), "ACLs enforced");
+        assertTrue(kafka.path("spec").path("entityOperator").has("userOperator"), "the User Operator makes the KafkaUsers' Secrets");
         checkUsers(docs);
         JsonNode config = find(docs, "ConfigMap", "laai-config").path("data");
         assertEquals("laai-kafka-kafka-bootstrap:" + listenerPort, config.path("KAFKA_BOOTSTRAP_SERVERS").asText());
