@@ -46,7 +46,8 @@ class DevModeReloadTest {
                 + "\n%dev.laai.kafka.embedded.data-dir=" + project.resolve("kafka-data") + "\n";
         Files.writeString(properties, original + local + "%dev.laai.model=" + project.resolve("missing.gguf") + "\n");
         Path log = project.resolve("dev.log");
-        Process dev = new ProcessBuilder("./mvnw", "-B", "quarkus:dev", "-Dquarkus.http.port=" + http,
+        // Offline: the build that runs this test already fetched what dev mode needs.
+        Process dev = new ProcessBuilder("./mvnw", "-o", "-B", "quarkus:dev", "-Dquarkus.http.port=" + http,
                 "-Dquarkus.console.enabled=false", "-Dquarkus.analytics.disabled=true", "-Dquarkus.test.continuous-testing=disabled")
                 .directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
