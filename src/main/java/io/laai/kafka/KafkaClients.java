@@ -75,8 +75,8 @@ public final class KafkaClients {
         for (String name : config.getPropertyNames()) {
             if (name.startsWith("kafka.")) {
                 names.add(name);
-            } else if (name.startsWith("KAFKA_") && name.equals(name.toUpperCase(Locale.ROOT))) {
-                names.add(name.toLowerCase(Locale.ROOT).replace('_', '.'));
+            } else if (envSetting(name) != null) {
+                names.add("kafka." + envSetting(name));
             }
         }
         Map<String, String> settings = new HashMap<>();
@@ -102,8 +102,8 @@ public final class KafkaClients {
             p.stringPropertyNames().forEach(k -> settings.put(k, p.getProperty(k)));
         }
         env.forEach((k, v) -> {
-            if (k.startsWith("KAFKA_") && k.equals(k.toUpperCase(Locale.ROOT))) {
-                settings.put(k.substring("KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+            if (envSetting(k) != null) {
+                settings.put(envSetting(k), v);
             }
         });
         if (bootstrapServers != null) {
@@ -111,6 +111,12 @@ public final class KafkaClients {
         }
         settings.putIfAbsent(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092");
         return new KafkaClients(settings);
+    }
+
+    /** The client setting an environment variable names (KAFKA_SASL_JAAS_CONFIG → sasl.jaas.config), or null. */
+    private static String envSetting(String name) {
+        return name.startsWith("KAFKA_") && name.equals(name.toUpperCase(Locale.ROOT))
+                ? name.substring("KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.') : null;
     }
 
     public String bootstrapServers() {

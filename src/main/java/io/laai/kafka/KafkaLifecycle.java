@@ -19,7 +19,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.jboss.logging.Logger;
 
 import io.laai.LaaiConfig;
-import io.laai.Role;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
 
@@ -45,7 +44,6 @@ public class KafkaLifecycle {
     private Admin admin;
 
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent event) {
-        Role.parse(config.role());
         LaaiConfig.Kafka.Embedded embedded = config.kafka().embedded();
         if (embedded.enabled()) {
             broker = new EmbeddedKafkaBroker(Path.of(embedded.dataDir()), embedded.port(), embedded.controllerPort());

@@ -113,10 +113,7 @@ public final class HubClient {
         if (cached != null) {
             return cached;
         }
-        if (offline) {
-            throw new ModelFormatException("hf:" + spec + " is not cached in " + cacheRoot
-                    + " and HF_HUB_OFFLINE is set; unset it to download, or point laai.model at a local file");
-        }
+        requireOnline(spec, "file");
         try {
             JsonNode info = revisionInfo(repo, revision);
             String commit = info.path("sha").asText();
@@ -139,6 +136,14 @@ public final class HubClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ModelFormatException("hf:" + spec + ": download interrupted");
+        }
+    }
+
+    /** With HF_HUB_OFFLINE set, what is not cached is an error saying so. */
+    private void requireOnline(String spec, String what) {
+        if (offline) {
+            throw new ModelFormatException("hf:" + spec + " is not cached in " + cacheRoot
+                    + " and HF_HUB_OFFLINE is set; unset it to download, or point laai.model at a local " + what);
         }
     }
 
@@ -187,10 +192,7 @@ public final class HubClient {
         if (cached != null) {
             return cached;
         }
-        if (offline) {
-            throw new ModelFormatException("hf:" + spec + " is not cached in " + cacheRoot
-                    + " and HF_HUB_OFFLINE is set; unset it to download, or point laai.model at a local checkpoint");
-        }
+        requireOnline(spec, "checkpoint");
         try {
             return download(repo, revision, repoDir);
         } catch (IOException e) {

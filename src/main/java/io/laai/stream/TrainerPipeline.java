@@ -71,11 +71,6 @@ public final class TrainerPipeline implements AutoCloseable {
             return new Settings(kafka, groupId, instanceId, window, limits, defaults, gate, progressEvery, maxInFlight,
                     tasksPerStep, maxAttempts, maxTraining, memoryBudget, sessionTimeout, staticMembership, transactionTimeout);
         }
-
-        public Settings withInstance(String instanceId) {
-            return new Settings(kafka, groupId, instanceId, window, limits, defaults, gate, progressEvery, maxInFlight,
-                    tasksPerStep, maxAttempts, maxTraining, memoryBudget, sessionTimeout, staticMembership, transactionTimeout);
-        }
     }
 
     private static final Logger LOG = Logger.getLogger(TrainerPipeline.class);

@@ -17,12 +17,10 @@ import org.jboss.logging.Logger;
 
 import io.laai.LaaiConfig;
 import io.laai.model.LanguageModel;
-import io.laai.contract.DemonstrationBatch;
 import io.laai.contract.IngestRules;
 import io.laai.model.MemoryEstimate;
 import io.laai.ModelService;
 import io.laai.Role;
-import io.laai.train.TrainConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
@@ -51,29 +49,27 @@ public class TrainerService {
     private volatile TrainerPipeline pipeline;
 
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 300) StartupEvent event) {
+        if (!Role.parse(config.role()).runsTrainer()) {
+            return;
+        }
+        // The settings were checked before anything started (ConfigCheck); the record checks its own invariants.
         LaaiConfig.Trainer t = config.trainer();
-        TrainConfig defaults = IngestRules.trainDefaults(config);
-        DemonstrationBatch.Limits limits;
         TrainerPipeline.Settings settings;
         try {
-            limits = IngestRules.limits(t);
-            defaults.within(t.maxSteps(), t.maxPatience());
             settings = new TrainerPipeline.Settings(clients, t.groupId(), instanceId(t.staticMembership()),
-                    t.window(), limits, defaults, t.gate(), t.progressEvery(), t.maxInFlight(), t.tasksPerStep(),
-                    t.maxAttempts(), java.time.Duration.ofSeconds(t.maxTrainingSeconds()),
+                    t.window(), IngestRules.limits(t), IngestRules.trainDefaults(config), t.gate(), t.progressEvery(),
+                    t.maxInFlight(), t.tasksPerStep(), t.maxAttempts(), java.time.Duration.ofSeconds(t.maxTrainingSeconds()),
                     IngestRules.memoryBudget(t, models.model()), t.sessionTimeout(), t.staticMembership(),
                     t.transactionTimeout());
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException("laai.trainer.*: " + e.getMessage());
         }
-        if (Role.parse(config.role()).runsTrainer()) {
-            pipeline = new TrainerPipeline(models.model(), settings, meters).start();
-            lifecycle.opened("trainer", pipeline);
-            LOG.infof("Trainer %s consuming laai.demonstrations in group %s (%s membership, session timeout %d s), "
-                    + "memory budget %s a step", settings.instanceId(), t.groupId(),
-                    t.staticMembership() ? "static" : "dynamic", t.sessionTimeout().toSeconds(),
-                    MemoryEstimate.mib(settings.memoryBudget()));
-        }
+        pipeline = new TrainerPipeline(models.model(), settings, meters).start();
+        lifecycle.opened("trainer", pipeline);
+        LOG.infof("Trainer %s consuming laai.demonstrations in group %s (%s membership, session timeout %d s), "
+                + "memory budget %s a step", settings.instanceId(), t.groupId(),
+                t.staticMembership() ? "static" : "dynamic", t.sessionTimeout().toSeconds(),
+                MemoryEstimate.mib(settings.memoryBudget()));
     }
 
     /** Static membership needs an id that survives a restart (the pod name); otherwise the process makes it unique. */
