@@ -23,6 +23,11 @@ final class ConfigCheck {
             p.add("laai.device='" + c.device() + "' is not one of auto, cpu, gpu");
         }
         attempt(p, () -> io.laai.model.WeightType.resolve(c.dtype(), ai.djl.Device.cpu()));
+        c.chatTemplate().ifPresent(f -> {
+            if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(f))) {
+                p.add("laai.chat-template=" + f + " is not a readable file");
+            }
+        });
         LaaiConfig.Edge e = c.edge();
         positive(p, "laai.edge.max-prompt-chars", e.maxPromptChars());
         positive(p, "laai.edge.max-tokens", e.maxTokens());

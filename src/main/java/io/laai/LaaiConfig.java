@@ -28,6 +28,13 @@ public interface LaaiConfig {
     @WithDefault("auto")
     String dtype();
 
+    /**
+     * A Jinja2 chat template file for /v1/chat/completions, in place of the model's own (the
+     * chat_template of tokenizer_config.json or GGUF tokenizer.chat_template). Unset and a model
+     * without a template: chat completions answer 400.
+     */
+    Optional<String> chatTemplate();
+
     Kafka kafka();
 
     Edge edge();

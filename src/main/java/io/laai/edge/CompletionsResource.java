@@ -1,15 +1,12 @@
 package io.laai.edge;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -18,7 +15,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import jakarta.ws.rs.core.StreamingOutput;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -31,14 +27,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.laai.LaaiConfig;
+import io.laai.ModelService;
 import io.laai.model.Generator;
+import io.laai.model.LanguageModel;
+import io.laai.model.PromptScorer;
 import io.laai.model.SamplingParams;
+import io.laai.model.TokenLogprob;
 import io.smallrye.common.annotation.Blocking;
 
 /**
- * OpenAI-compatible completions. {@code model} names a task, several joined with '+' (each at
- * weight 1), or "base". With {@code stream: true} the answer is server-sent events, ending with
- * {@code data: [DONE]}. Answers carry, beside OpenAI's fields, the intervention versions used.
+ * OpenAI-compatible completions. {@code model} is "base", a task, or tasks joined with '+', each
+ * optionally weighted ({@code little-dog*0.5+felt-sad}); the {@code laai} extension field adds
+ * {@code interventions: [{task, scale}]}. Prompts may be a string, a list of strings, token ids or
+ * lists of token ids; {@code echo} with {@code logprobs} and {@code max_tokens: 0} scores a prompt.
+ * Answers carry, beside OpenAI's fields, the seed used and the intervention versions applied.
  */
 @Path("/v1/completions")
 public class CompletionsResource {
@@ -52,154 +54,259 @@ public class CompletionsResource {
     GenerationService generation;
 
     @Inject
+    ModelService models;
+
+    @Inject
     LaaiConfig config;
 
-    /** OpenAI's completion fields; those LAAI does not implement are accepted only at their neutral value. */
     private static final Set<String> FIELDS = Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop",
             "stream", "stream_options", "user", "n", "best_of", "echo", "logprobs", "presence_penalty", "frequency_penalty",
-            "suffix", "logit_bias");
+            "suffix", "logit_bias", "laai");
 
-    /** Refuses an OpenAI parameter at a value that would change the answer, since LAAI does not implement it. */
-    private static void neutral(JsonBody body) {
-        Integer n = body.integer("n");
-        Integer bestOf = body.integer("best_of");
-        Integer logprobs = body.integer("logprobs");
-        Double presence = body.number("presence_penalty");
-        Double frequency = body.number("frequency_penalty");
-        String suffix = body.string("suffix");
-        Boolean echo = body.bool("echo");
-        String user = body.string("user");
-        unsupported("n", n != null && n != 1);
-        unsupported("best_of", bestOf != null && bestOf != 1);
-        unsupported("logprobs", logprobs != null && logprobs != 0);
-        unsupported("presence_penalty", presence != null && presence != 0);
-        unsupported("frequency_penalty", frequency != null && frequency != 0);
-        unsupported("suffix", suffix != null && !suffix.isEmpty());
-        unsupported("echo", echo != null && echo);
-        unsupported("logit_bias", body.has("logit_bias"));
-        if (body.has("stream_options")) {
-            JsonBody o = JsonBody.of(body.raw("stream_options"), "stream_options is {include_usage}", Set.of("include_usage"));
-            o.bool("include_usage"); // usage is always in the last chunk
-        }
-        if (user != null && user.length() > 256) {
-            throw Problem.Failure.badRequest("user has " + user.length() + " characters; the limit is 256");
-        }
-    }
+    /** Most prompts one request may hold. */
+    static final int MAX_PROMPTS = 16;
 
-    private static void unsupported(String field, boolean set) {
-        if (set) {
-            throw Problem.Failure.badRequest(field + " is not supported by this server; leave it out or at its default");
+    /** One prompt: its text, or its token ids. */
+    private record Prompt(String text, int[] tokens) {
+        String shown(LanguageModel lm) {
+            return text != null ? text : lm.tokenizer().decode(tokens);
         }
     }
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
-    @Operation(summary = "OpenAI-compatible text completion; model = a task, tasks joined with '+', or 'base'")
+    @Operation(operationId = "createCompletion",
+            summary = "OpenAI-compatible text completion; model = 'base', a task, or weighted tasks joined with '+'")
     @APIResponse(responseCode = "200", description = "the completion, or server-sent events when stream is true")
-    @APIResponse(responseCode = "400", description = "a malformed body or a limit exceeded (problem+json)")
-    @APIResponse(responseCode = "404", description = "a task in model is unknown (problem+json)")
+    @APIResponse(responseCode = "400", description = "a malformed body or a limit exceeded (OpenAI's error object)")
+    @APIResponse(responseCode = "404", description = "a task in model is unknown (OpenAI's error object)")
     @Blocking
     public Response complete(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, examples = {
         @ExampleObject(name = "one task", value = "{\"model\": \"boy-named-max\", \"prompt\": \"The boy was named\", \"max_tokens\": 8}"),
-        @ExampleObject(name = "composed, streamed", value = "{\"model\": \"boy-named-max+big-blue\", \"prompt\": \"Once upon a time\","
-                + " \"max_tokens\": 32, \"temperature\": 0.8, \"seed\": 7, \"stream\": true}")})) JsonNode json) {
+        @ExampleObject(name = "weighted composition, streamed", value = "{\"model\": \"boy-named-max*0.5+big-blue\","
+                + " \"prompt\": \"Once upon a time\", \"max_tokens\": 32, \"temperature\": 0.8, \"seed\": 7, \"stream\": true}"),
+        @ExampleObject(name = "score a prompt", value = "{\"model\": \"base\", \"prompt\": \"Once upon a time\","
+                + " \"max_tokens\": 0, \"echo\": true, \"logprobs\": 1}")})) JsonNode json) {
         JsonBody body = JsonBody.of(json, "model and prompt", FIELDS);
-        String model = body.string("model");
-        if (model == null || model.isEmpty()) {
-            throw Problem.Failure.badRequest("model is required: a task id, tasks joined with '+', or 'base'");
-        }
-        neutral(body);
+        LanguageModel lm = models.model();
         LaaiConfig.Edge limits = config.edge();
-        String prompt = RequestChecks.prompt(body.string("prompt"), limits);
+        OpenAiRequest req = new OpenAiRequest(body, registry, limits, lm.config().vocabSize());
+        List<Prompt> prompts = prompts(body.raw("prompt"), limits);
+        boolean echo = Boolean.TRUE.equals(body.bool("echo"));
+        Integer lp = body.integer("logprobs");
+        int logprobs = lp == null ? -1 : lp;
+        if (logprobs < -1 || logprobs > SamplingParams.MAX_LOGPROBS) {
+            throw Problem.Failure.badRequest("logprobs must be in [0, " + SamplingParams.MAX_LOGPROBS + "], was " + lp)
+                    .param("logprobs");
+        }
+        String suffix = body.string("suffix");
+        OpenAiRequest.unsupported("suffix", suffix != null && !suffix.isEmpty());
+        Integer bestOf = body.integer("best_of");
+        int best = bestOf == null ? req.n : bestOf;
+        if (best < req.n || best > OpenAiRequest.MAX_CHOICES) {
+            throw Problem.Failure.badRequest("best_of must be in [n, " + OpenAiRequest.MAX_CHOICES + "], was " + best)
+                    .param("best_of");
+        }
+        if (prompts.size() * best > OpenAiRequest.MAX_CHOICES) {
+            throw Problem.Failure.badRequest(prompts.size() + " prompts × " + best + " choices is more than "
+                    + OpenAiRequest.MAX_CHOICES + " generations in one request").param("n");
+        }
         Integer requested = body.integer("max_tokens");
-        int maxTokens = RequestChecks.maxTokens(requested == null ? 16 : requested, limits);
-        List<String> stop = body.strings("stop", RequestChecks.MAX_STOPS);
-        RequestChecks.Snapshot snapshot = new RequestChecks.Snapshot(registry, limits);
-        if (!model.equals("base")) {
-            for (String task : model.split("\\+", -1)) {
-                snapshot.add(task, 1.0);
+        int maxTokens = requested == null ? 16 : requested;
+        if (maxTokens == 0 && !echo) {
+            throw Problem.Failure.badRequest("max_tokens 0 only scores the prompt, and needs echo: true").param("max_tokens");
+        }
+        if (maxTokens != 0) {
+            RequestChecks.maxTokens(maxTokens, limits);
+        }
+        if (req.stream && (best > req.n || logprobs >= 0 || maxTokens == 0)) {
+            throw Problem.Failure.badRequest("stream cannot be combined with best_of above n, logprobs or max_tokens 0")
+                    .param("stream");
+        }
+        List<GenerateResponse.Applied> applied = req.snapshot.applied();
+        List<Generator.Request> requests = new ArrayList<>();
+        // best_of above n ranks choices by their log-probability, so those are kept even when not asked for.
+        int kept = best > req.n ? Math.max(logprobs, 0) : logprobs;
+        for (Prompt p : prompts) {
+            for (int j = 0; j < best; j++) {
+                SamplingParams params = req.params(Math.max(maxTokens, 1), j, kept, Set.of(), List.of());
+                requests.add(new Generator.Request(p.text(), p.tokens(), params, req.snapshot.steering()));
             }
         }
-        List<GenerateResponse.Applied> applied = snapshot.applied();
-        Double temperature = body.number("temperature");
-        Double topP = body.number("top_p");
-        Long seed = body.integer64("seed");
-        SamplingParams params = RequestChecks.sampling(maxTokens, temperature == null ? 1.0 : temperature,
-                topP == null ? 1.0 : topP, seed == null ? 0 : seed, stop);
-        Boolean stream = body.bool("stream");
-        Generator.Request request = new Generator.Request(prompt, params, snapshot.steering());
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
-        if (Boolean.TRUE.equals(stream)) {
-            BlockingQueue<String> events = new LinkedBlockingQueue<>();
-            CompletableFuture<Generator.Result> running = generation.submit(request,
-                    delta -> events.add(chunk(id, created, model, delta, null, null, null)));
-            running.whenComplete((r, e) -> {
-                if (e == null) {
-                    events.add(chunk(id, created, model, "", r.finishReason(), applied, r));
+        if (req.stream) {
+            return stream(req, lm, prompts, requests, echo, id, created, applied);
+        }
+        List<List<TokenLogprob>> promptLogprobs = new ArrayList<>();
+        List<int[]> promptIds = new ArrayList<>();
+        for (int p = 0; p < prompts.size(); p++) {
+            Generator.Request first = requests.get(p * best);
+            promptIds.add(PromptScorer.promptIds(lm, first));
+            promptLogprobs.add(echo && logprobs >= 0 ? PromptScorer.score(lm, first, logprobs, limits.prefillChunk()) : null);
+        }
+        List<Generator.Result> results = maxTokens == 0 ? List.of()
+                : OpenAiEvents.join(OpenAiEvents.submitAll(generation, requests, null));
+        ObjectNode out = head(id, created, req, applied);
+        var choices = out.putArray("choices");
+        int promptTokens = 0;
+        int completionTokens = 0;
+        for (int p = 0; p < prompts.size(); p++) {
+            int[] ids = promptIds.get(p);
+            promptTokens += ids.length;
+            List<Generator.Result> mine = maxTokens == 0 ? null : new ArrayList<>(results.subList(p * best, (p + 1) * best));
+            if (mine != null) {
+                completionTokens += mine.stream().mapToInt(Generator.Result::completionTokens).sum();
+                if (best > req.n) {
+                    mine.sort(Comparator.comparingDouble(CompletionsResource::logprob).reversed());
+                }
+            }
+            for (int j = 0; j < req.n; j++) {
+                Generator.Result r = mine == null ? null : mine.get(j);
+                ObjectNode c = choices.addObject();
+                c.put("text", (echo ? prompts.get(p).shown(lm) : "") + (r == null ? "" : r.text()));
+                c.put("index", p * req.n + j);
+                if (logprobs < 0) {
+                    c.putNull("logprobs");
                 } else {
-                    events.add(JSON.createObjectNode().put("error", String.valueOf(e.getMessage())).toString());
-                }
-                events.add("[DONE]");
-            });
-            StreamingOutput sse = out -> {
-                try {
-                    for (String e = take(events); ; e = take(events)) {
-                        out.write(("data: " + e + "\n\n").getBytes(StandardCharsets.UTF_8));
-                        out.flush();
-                        if (e.equals("[DONE]")) {
-                            return;
-                        }
+                    OpenAiLogprobs.Completion l = new OpenAiLogprobs.Completion();
+                    if (echo) {
+                        l.add(lm.tokenizer(), -1, ids, promptLogprobs.get(p));
                     }
-                } catch (IOException | RuntimeException gone) {
-                    running.cancel(false); // the client went away: free its row
-                    throw gone;
+                    if (r != null) {
+                        l.add(lm.tokenizer(), ids[ids.length - 1], r.tokens(), trimmed(r.logprobs(), logprobs));
+                    }
+                    c.set("logprobs", l.node());
                 }
-            };
-            return Response.ok(sse, MediaType.SERVER_SENT_EVENTS).header("Cache-Control", "no-cache").build();
+                c.put("finish_reason", r == null ? "length" : r.finishReason());
+            }
         }
-        try {
-            Generator.Result r = generation.submit(request).join();
-            return Response.ok(chunk(id, created, model, r.text(), r.finishReason(), applied, r), MediaType.APPLICATION_JSON)
-                    .build();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : e;
-        }
+        usage(out, promptTokens, completionTokens);
+        return Response.ok(out.toString(), MediaType.APPLICATION_JSON).build();
     }
 
-    private static String take(BlockingQueue<String> events) throws IOException {
-        try {
-            return events.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while streaming", e);
+    private Response stream(OpenAiRequest req, LanguageModel lm, List<Prompt> prompts, List<Generator.Request> requests,
+            boolean echo, String id, long created, List<GenerateResponse.Applied> applied) {
+        OpenAiEvents.Stream events = new OpenAiEvents.Stream();
+        List<Consumer<String>> listeners = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            int index = i;
+            listeners.add(delta -> events.send(chunk(id, created, req, index, delta, null, null)));
         }
+        if (echo) {
+            for (int i = 0; i < requests.size(); i++) {
+                events.send(chunk(id, created, req, i, prompts.get(i / req.n).shown(lm), null, null));
+            }
+        }
+        List<CompletableFuture<Generator.Result>> running = OpenAiEvents.submitAll(generation, requests, listeners);
+        events.finish(running, results -> {
+            List<Object> last = new ArrayList<>();
+            for (int i = 0; i < results.size(); i++) {
+                last.add(chunk(id, created, req, i, "", results.get(i).finishReason(), applied));
+            }
+            if (req.includeUsage) {
+                ObjectNode u = head(id, created, req, applied);
+                u.putArray("choices");
+                usage(u, results.stream().mapToInt(Generator.Result::promptTokens).sum() / req.n,
+                        results.stream().mapToInt(Generator.Result::completionTokens).sum());
+                last.add(u.toString());
+            }
+            return last;
+        });
+        return events.response(running);
     }
 
-    private static String chunk(String id, long created, String model, String text, String finish,
-            List<GenerateResponse.Applied> applied, Generator.Result usage) {
+    private static double logprob(Generator.Result r) {
+        return r.logprobs().stream().mapToDouble(TokenLogprob::logprob).sum();
+    }
+
+    /** The alternatives the client asked for (best_of may have kept log-probabilities it did not ask for). */
+    private static List<TokenLogprob> trimmed(List<TokenLogprob> lps, int top) {
+        return lps.stream().map(l -> l.topTokens().length <= top ? l : new TokenLogprob(l.token(), l.logprob(),
+                java.util.Arrays.copyOf(l.topTokens(), top), java.util.Arrays.copyOf(l.topLogprobs(), top))).toList();
+    }
+
+    private static List<Prompt> prompts(JsonNode v, LaaiConfig.Edge limits) {
+        if (v == null) {
+            throw Problem.Failure.badRequest("prompt is required: a string, a list of strings, token ids or lists of"
+                    + " token ids").param("prompt");
+        }
+        List<Prompt> out = new ArrayList<>();
+        if (v.isTextual()) {
+            out.add(new Prompt(RequestChecks.prompt(v.asText(), limits), null));
+        } else if (v.isArray() && v.size() > 0 && v.get(0).isIntegralNumber()) {
+            out.add(new Prompt(null, tokens(v, "prompt", limits)));
+        } else if (v.isArray() && v.size() > 0) {
+            if (v.size() > MAX_PROMPTS) {
+                throw Problem.Failure.badRequest("prompt has " + v.size() + " entries; at most " + MAX_PROMPTS
+                        + " are allowed").param("prompt");
+            }
+            for (int i = 0; i < v.size(); i++) {
+                JsonNode e = v.get(i);
+                if (e.isTextual()) {
+                    out.add(new Prompt(RequestChecks.prompt(e.asText(), limits), null));
+                } else if (e.isArray()) {
+                    out.add(new Prompt(null, tokens(e, "prompt[" + i + "]", limits)));
+                } else {
+                    throw JsonBody.wrongType("prompt[" + i + "]", "a string or a list of token ids", e);
+                }
+            }
+        } else {
+            throw JsonBody.wrongType("prompt", "a string, a non-empty list of strings, token ids or lists of token ids", v);
+        }
+        return out;
+    }
+
+    private static int[] tokens(JsonNode v, String field, LaaiConfig.Edge limits) {
+        if (v.size() == 0) {
+            throw Problem.Failure.badRequest(field + " is an empty list of token ids").param("prompt");
+        }
+        if (v.size() > limits.maxPromptChars()) {
+            throw Problem.Failure.badRequest(field + " has " + v.size() + " tokens; the limit is " + limits.maxPromptChars()
+                    + " (laai.edge.max-prompt-chars)").param("prompt");
+        }
+        int[] ids = new int[v.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode e = v.get(i);
+            if (!e.isIntegralNumber() || !e.canConvertToInt()) {
+                throw JsonBody.wrongType(field + "[" + i + "]", "a token id", e);
+            }
+            ids[i] = e.asInt();
+        }
+        return ids;
+    }
+
+    private static ObjectNode head(String id, long created, OpenAiRequest req, List<GenerateResponse.Applied> applied) {
         ObjectNode n = JSON.createObjectNode();
         n.put("id", id);
         n.put("object", "text_completion");
         n.put("created", created);
-        n.put("model", model);
+        n.put("model", req.model);
+        n.put("seed", req.seed);
+        if (applied != null) {
+            n.set("interventions", JSON.valueToTree(applied));
+        }
+        return n;
+    }
+
+    private static String chunk(String id, long created, OpenAiRequest req, int index, String text, String finish,
+            List<GenerateResponse.Applied> applied) {
+        ObjectNode n = head(id, created, req, applied);
         ObjectNode choice = n.putArray("choices").addObject();
         choice.put("text", text);
-        choice.put("index", 0);
+        choice.put("index", index);
         choice.putNull("logprobs");
         if (finish == null) {
             choice.putNull("finish_reason");
         } else {
             choice.put("finish_reason", finish);
         }
-        if (applied != null) {
-            n.set("interventions", JSON.valueToTree(applied));
-        }
-        if (usage != null) {
-            n.putObject("usage").put("prompt_tokens", usage.promptTokens()).put("completion_tokens", usage.completionTokens())
-                    .put("total_tokens", usage.promptTokens() + usage.completionTokens());
-        }
         return n.toString();
+    }
+
+    static void usage(ObjectNode n, int prompt, int completion) {
+        n.putObject("usage").put("prompt_tokens", prompt).put("completion_tokens", completion)
+                .put("total_tokens", prompt + completion);
     }
 }

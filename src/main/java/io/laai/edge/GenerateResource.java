@@ -57,18 +57,7 @@ public class GenerateResource {
         } else if (scale != null) {
             throw Problem.Failure.badRequest("scale applies to task, and no task is given");
         }
-        JsonNode list = body.array("interventions");
-        if (list != null) {
-            for (int i = 0; i < list.size(); i++) {
-                JsonBody w = JsonBody.of(list.get(i), "interventions[" + i + "] is {task, scale}", Set.of("task", "scale"));
-                String t = w.string("task");
-                if (t == null) {
-                    throw Problem.Failure.badRequest("interventions[" + i + "] needs a task");
-                }
-                Double s = w.number("scale");
-                snapshot.add(t, s == null ? 1.0 : s);
-            }
-        }
+        snapshot.addAll(body.raw("interventions"), "interventions");
         Double temperature = body.number("temperature");
         Double topP = body.number("top_p");
         Long seed = body.integer64("seed");

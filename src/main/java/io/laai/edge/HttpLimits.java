@@ -70,11 +70,14 @@ public class HttpLimits {
     static void problem(RoutingContext ctx, int status, String title, String detail) {
         byte[] body;
         try {
-            body = JSON.writeValueAsBytes(new Problem("about:blank", title, status, detail, abbreviate(ctx.request().path())));
+            String path = ctx.request().path();
+            body = JSON.writeValueAsBytes(OpenAiError.covers(path) ? OpenAiError.body(status, detail, null, null)
+                    : new Problem("about:blank", title, status, detail, abbreviate(path)));
         } catch (JsonProcessingException e) {
             body = ("{\"status\":" + status + "}").getBytes(StandardCharsets.UTF_8);
         }
-        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
+        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE,
+                OpenAiError.covers(ctx.request().path()) ? "application/json" : Problem.MEDIA_TYPE)
                 .putHeader(HttpHeaders.CONNECTION, "close").end(io.vertx.core.buffer.Buffer.buffer(body));
     }
 

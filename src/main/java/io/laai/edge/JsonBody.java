@@ -163,7 +163,7 @@ final class JsonBody {
         if (shown.length() > 40) {
             shown = shown.substring(0, 40) + "…";
         }
-        return Problem.Failure.badRequest(field + " must be " + expected + ", was " + kind(v) + " " + shown);
+        return Problem.Failure.badRequest(field + " must be " + expected + ", was " + kind(v) + " " + shown).param(field);
     }
 
     static String kind(JsonNode v) {

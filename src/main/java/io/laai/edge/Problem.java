@@ -7,13 +7,20 @@ public record Problem(String type, String title, int status, String detail, Stri
 
     public static final String MEDIA_TYPE = "application/problem+json";
 
+    /** A problem, or OpenAI's error object where {@code instance} is an OpenAI-compatible path. */
     public static Response response(int status, String title, String detail, String instance) {
+        if (OpenAiError.covers(instance)) {
+            return OpenAiError.response(status, detail, null, null);
+        }
         return Response.status(status).type(MEDIA_TYPE)
                 .entity(new Problem("about:blank", title, status, detail, instance)).build();
     }
 
     /** With extension members (RFC 9457 §3.2) beside the standard ones. */
     public static Response response(int status, String title, String detail, String instance, java.util.Map<String, Object> more) {
+        if (OpenAiError.covers(instance)) {
+            return OpenAiError.response(status, detail, (String) more.get("param"), (String) more.get("code"));
+        }
         if (more.isEmpty()) {
             return response(status, title, detail, instance);
         }
@@ -42,6 +49,13 @@ public record Problem(String type, String title, int status, String detail, Stri
             this.status = status;
             this.title = title;
             this.more = more;
+        }
+
+        /** The same failure naming the request field it is about (OpenAI's param). */
+        public Failure param(String field) {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>(more);
+            m.put("param", field);
+            return new Failure(status, title, getMessage(), m);
         }
 
         public static Failure notFound(String detail) {

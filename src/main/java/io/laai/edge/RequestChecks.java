@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.laai.LaaiConfig;
 import io.laai.intervention.Composition;
 import io.laai.intervention.Intervention;
@@ -74,6 +76,27 @@ final class RequestChecks {
             }
             weighted.put(iv, scale);
             applied.add(new GenerateResponse.Applied(task, iv.version(), scale));
+            return this;
+        }
+
+        /** A list of {task, scale} (scale 1 when left out), as /v1/generate and OpenAI's laai extension take it. */
+        Snapshot addAll(JsonNode list, String field) {
+            if (list == null) {
+                return this;
+            }
+            if (!list.isArray()) {
+                throw JsonBody.wrongType(field, "an array of {task, scale}", list);
+            }
+            for (int i = 0; i < list.size(); i++) {
+                String at = field + "[" + i + "]";
+                JsonBody w = JsonBody.of(list.get(i), at + " is {task, scale}", java.util.Set.of("task", "scale"));
+                String t = w.string("task");
+                if (t == null) {
+                    throw Problem.Failure.badRequest(at + " needs a task").param(field);
+                }
+                Double s = w.number("scale");
+                add(t, s == null ? 1.0 : s);
+            }
             return this;
         }
 

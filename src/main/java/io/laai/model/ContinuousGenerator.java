@@ -168,7 +168,7 @@ public final class ContinuousGenerator implements AutoCloseable {
             throw new Refused(503, "the server is shutting down", 5);
         }
         // Everything that can refuse a request is checked here, before a streamed answer has begun.
-        int[] prompt = GenerationRow.promptIds(model, request.prompt());
+        int[] prompt = GenerationRow.promptIds(model, request);
         if (prompt.length >= capacity) {
             throw new IllegalArgumentException("the prompt is " + prompt.length + " tokens; " + capacityName + " is "
                     + capacity);
@@ -421,7 +421,7 @@ public final class ContinuousGenerator implements AutoCloseable {
         s.lastToken = token;
         if (s.row.done) {
             GenerationRow r = s.row;
-            s.job.result.complete(new Generator.Result(r.text(model), r.finishReason, r.prompt.length, r.generated.size()));
+            s.job.result.complete(r.result(model));
             slots[i] = null;
             membershipChanged = true;
         }

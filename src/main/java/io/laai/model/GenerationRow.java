@@ -16,14 +16,28 @@ final class GenerationRow {
     final int limit;
     final Sampler sampler;
     final List<Integer> generated = new ArrayList<>();
+    final List<TokenLogprob> logprobs = new ArrayList<>();
+    final boolean plainGreedy;
+    TokenLogprob pending; // the log-probabilities of the token accept() is about to take
     boolean done;
     String finishReason = "length";
     String stopText;
     int emitted;
 
-    /** The prompt's token ids; GPT-2 adds no BOS, so an empty prompt starts from its <|endoftext|>. */
-    static int[] promptIds(LanguageModel model, String prompt) {
-        int[] ids = model.tokenizer().encode(prompt, true);
+    /**
+     * The prompt's token ids (the request's own when it gave ids); GPT-2 adds no BOS, so an empty
+     * prompt starts from its <|endoftext|>.
+     */
+    static int[] promptIds(LanguageModel model, Generator.Request request) {
+        if (request.tokens() != null) {
+            int vocab = model.config().vocabSize();
+            for (int id : request.tokens()) {
+                if (id < 0 || id >= vocab) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+                }
+            }
+        }
+        int[] ids = request.tokens() != null ? request.tokens().clone() : model.tokenizer().encode(request.prompt(), true);
         return ids.length == 0 ? new int[] {model.config().bosTokenId()} : ids;
     }
 
@@ -97,14 +111,20 @@ final class GenerationRow {
      * row is greedy, else each row's own sampler. A null row (a free slot) gets 0.
      */
     static int[] nextTokens(NDArray logits, GenerationRow[] rows, int vocab) {
-        boolean greedy = Arrays.stream(rows).allMatch(r -> r == null || r.request.params().isGreedy());
+        boolean greedy = Arrays.stream(rows).allMatch(r -> r == null || r.plainGreedy);
         if (greedy) {
             return Arrays.stream(logits.argMax(-1).toLongArray()).mapToInt(v -> (int) v).toArray();
         }
         float[] all = logits.toFloatArray();
         int[] next = new int[rows.length];
         for (int i = 0; i < rows.length; i++) {
-            next[i] = rows[i] == null || rows[i].done ? 0 : rows[i].sampler.next(all, i * vocab, vocab);
+            GenerationRow r = rows[i];
+            if (r == null || r.done) {
+                continue;
+            }
+            next[i] = r.sampler.next(all, i * vocab, vocab);
+            int top = r.request.params().logprobs();
+            r.pending = top < 0 ? null : Sampler.logprobs(all, i * vocab, vocab, next[i], top);
         }
         return next;
     }
@@ -119,19 +139,25 @@ final class GenerationRow {
         }
         this.limit = Math.min(request.params().maxTokens(), context - prompt.length);
         this.sampler = new Sampler(request.params());
+        this.plainGreedy = request.params().isPlainGreedy();
     }
 
     void accept(int token, LanguageModel model, Generator.Listener listener, int index) {
         ModelConfig c = model.config();
         boolean end = !request.params().ignoreEos() && (c.eosTokenIds().contains(token)
+                || request.params().stopTokens().contains(token)
                 || (c.family() == ModelConfig.Family.LLAMA && token == c.bosTokenId()));
         if (end) {
             done = true;
             finishReason = "stop";
         } else {
             generated.add(token);
+            if (pending != null) {
+                logprobs.add(pending);
+            }
             done = generated.size() >= limit;
         }
+        pending = null;
         List<String> stops = request.params().stop();
         if (stops.isEmpty() && listener == null) {
             return;
@@ -158,6 +184,10 @@ final class GenerationRow {
 
     int[] ids() {
         return generated.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    Generator.Result result(LanguageModel model) {
+        return new Generator.Result(text(model), finishReason, prompt.length, generated.size(), ids(), List.copyOf(logprobs));
     }
 
     String text(LanguageModel model) {

@@ -17,12 +17,23 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class Generator {
 
-    /** One row: the prompt, how to sample, and the intervention to apply (Steering.NONE for none). */
-    public record Request(String prompt, SamplingParams params, Steering steering) {
+    /**
+     * One row: the prompt (text, or token ids when {@code tokens} is not null), how to sample, and
+     * the intervention to apply (Steering.NONE for none).
+     */
+    public record Request(String prompt, int[] tokens, SamplingParams params, Steering steering) {
+        public Request(String prompt, SamplingParams params, Steering steering) {
+            this(prompt, null, params, steering);
+        }
     }
 
-    /** finishReason: "stop" (end of text or a stop string) or "length" (max tokens or the context). */
-    public record Result(String text, String finishReason, int promptTokens, int completionTokens) {
+    /**
+     * finishReason: "stop" (end of text or a stop string) or "length" (max tokens or the context).
+     * tokens are the generated ids; logprobs has one entry per generated token when the request
+     * asked for them (SamplingParams.logprobs >= 0), else it is empty.
+     */
+    public record Result(String text, String finishReason, int promptTokens, int completionTokens, int[] tokens,
+            java.util.List<TokenLogprob> logprobs) {
     }
 
     /** Receives text as it is generated, per row; never called with a partial UTF-8 character. */
@@ -50,7 +61,7 @@ public final class Generator {
         int t0 = 0;
         int longest = 0;
         for (int i = 0; i < b; i++) {
-            rows[i] = new GenerationRow(requests.get(i), GenerationRow.promptIds(model, requests.get(i).prompt()),
+            rows[i] = new GenerationRow(requests.get(i), GenerationRow.promptIds(model, requests.get(i)),
                     c.maxPositionEmbeddings(), "the model's context");
             t0 = Math.max(t0, rows[i].prompt.length);
             longest = Math.max(longest, rows[i].limit);
@@ -86,7 +97,7 @@ public final class Generator {
         }
         List<Result> results = new ArrayList<>(b);
         for (GenerationRow row : rows) {
-            results.add(new Result(row.text(model), row.finishReason, row.prompt.length, row.generated.size()));
+            results.add(row.result(model));
         }
         return results;
     }

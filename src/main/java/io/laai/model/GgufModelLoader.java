@@ -31,7 +31,8 @@ public final class GgufModelLoader {
         Map<String, HostTensor> weights = config.family() == ModelConfig.Family.GPT2
                 ? gpt2Weights(gguf, config) : llamaWeights(gguf, config, !arch.equals("qwen2"));
         String tokenizerJson = GgufTokenizer.toTokenizerJson(gguf);
-        return new LoadedModel(path.getFileName().toString(), config, weights, tokenizerJson, GenerationDefaults.NONE);
+        return new LoadedModel(path.getFileName().toString(), config, weights, tokenizerJson, GenerationDefaults.NONE,
+                new LoadedModel.Chat(gguf.string("tokenizer.chat_template"), null, null));
     }
 
     private static ModelConfig llamaConfig(GgufFile g, String arch) {

@@ -43,7 +43,7 @@ public final class HfCheckpointLoader {
             throw new ModelFormatException(tokenizer, "cannot read: " + e.getMessage());
         }
         Map<String, HostTensor> weights = weights(dir, config);
-        return new LoadedModel(dir.getFileName().toString(), config, weights, tokenizerJson, generation(dir));
+        return new LoadedModel(dir.getFileName().toString(), config, weights, tokenizerJson, generation(dir), chat(dir));
     }
 
     private static ModelConfig llama(JsonNode c, String type, Path dir) {
@@ -166,6 +166,42 @@ public final class HfCheckpointLoader {
                 : g.hasNonNull("temperature") && sample ? Double.valueOf(g.get("temperature").asDouble()) : null;
         return new GenerationDefaults(temperature, sample && g.hasNonNull("top_p") ? g.get("top_p").asDouble() : null,
                 g.hasNonNull("max_new_tokens") ? g.get("max_new_tokens").asInt() : null);
+    }
+
+    /**
+     * tokenizer_config.json's chat_template (a string, or a list of named templates of which
+     * "default" is taken, as transformers does) and its bos/eos tokens (strings or AddedToken objects).
+     */
+    private static LoadedModel.Chat chat(Path dir) {
+        Path file = dir.resolve("tokenizer_config.json");
+        JsonNode t = readJson(file, false);
+        if (t == null) {
+            return LoadedModel.Chat.NONE;
+        }
+        JsonNode template = t.get("chat_template");
+        String source = null;
+        if (template != null && template.isTextual()) {
+            source = template.asText();
+        } else if (template != null && template.isArray()) {
+            for (JsonNode named : template) {
+                if ("default".equals(named.path("name").asText()) && named.path("template").isTextual()) {
+                    source = named.get("template").asText();
+                }
+            }
+            if (source == null) {
+                throw new ModelFormatException(file, "chat_template is a list without a template named 'default'");
+            }
+        } else if (template != null && !template.isNull()) {
+            throw new ModelFormatException(file, "chat_template must be a string or a list of {name, template}");
+        }
+        return new LoadedModel.Chat(source, specialToken(t.get("bos_token")), specialToken(t.get("eos_token")));
+    }
+
+    private static String specialToken(JsonNode v) {
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        return v.isTextual() ? v.asText() : v.path("content").isTextual() ? v.get("content").asText() : null;
     }
 
     private static JsonNode readJson(Path file, boolean required) {

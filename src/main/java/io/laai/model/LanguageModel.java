@@ -25,11 +25,13 @@ public final class LanguageModel implements AutoCloseable {
     private final Transformer transformer;
     private final String fingerprint;
     private final GenerationDefaults generationDefaults;
+    private final LoadedModel.Chat chat;
 
     private LanguageModel(LoadedModel loaded, Device device, ai.djl.ndarray.types.DataType matrices) {
         this.id = loaded.id();
         this.config = loaded.config();
         this.generationDefaults = loaded.generationDefaults();
+        this.chat = loaded.chat();
         this.fingerprint = fingerprint(loaded.config(), loaded.weights());
         this.tokenizer = TextTokenizer.fromJson(loaded.tokenizerJson(), loaded.id());
         try {
@@ -81,6 +83,20 @@ public final class LanguageModel implements AutoCloseable {
 
     public GenerationDefaults generationDefaults() {
         return generationDefaults;
+    }
+
+    /** The chat template the model ships, if any. */
+    public java.util.Optional<String> chatTemplate() {
+        return java.util.Optional.ofNullable(chat.template());
+    }
+
+    /** The text of the model's BOS token as a chat template receives it (the tokenizer_config's, else the vocabulary's). */
+    public String bosTokenText() {
+        return chat.bosToken() != null ? chat.bosToken() : tokenizer.tokenText(config.bosTokenId());
+    }
+
+    public String eosTokenText() {
+        return chat.eosToken() != null ? chat.eosToken() : tokenizer.tokenText(config.eosTokenIds().get(0));
     }
 
     /**

@@ -2,7 +2,16 @@ package io.laai.model;
 
 import java.util.Map;
 
-/** What a loader hands the runtime: config, weights in Hugging Face names and runtime layout, tokenizer.json. */
+/**
+ * What a loader hands the runtime: config, weights in Hugging Face names and runtime layout,
+ * tokenizer.json, and the chat template with the special tokens it names (null where the model
+ * ships none).
+ */
 public record LoadedModel(String id, ModelConfig config, Map<String, HostTensor> weights, String tokenizerJson,
-        GenerationDefaults generationDefaults) {
+        GenerationDefaults generationDefaults, Chat chat) {
+
+    /** bosToken/eosToken are null where the tokenizer's ids name them. */
+    public record Chat(String template, String bosToken, String eosToken) {
+        public static final Chat NONE = new Chat(null, null, null);
+    }
 }

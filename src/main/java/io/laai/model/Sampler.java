@@ -1,13 +1,20 @@
 package io.laai.model;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Random;
 
-/** Picks the next token from one row's logits: greedy, or temperature with top-p, from a seeded source. */
+/**
+ * Picks the next token from one row's logits: penalties and logit bias first, then greedy, or
+ * temperature with top-p, from a seeded source. Log-probabilities, when asked, are of the model's
+ * own distribution (the raw logits), as vLLM reports them by default.
+ */
 final class Sampler {
 
     private final SamplingParams params;
     private final Random random;
+    private final Map<Integer, Integer> counts = new HashMap<>();
 
     Sampler(SamplingParams params) {
         this.params = params;
@@ -15,17 +22,37 @@ final class Sampler {
     }
 
     int next(float[] logits, int offset, int vocab) {
-        if (params.isGreedy()) {
-            return argMax(logits, offset, vocab);
+        float[] adjusted = adjusted(logits, offset, vocab);
+        int token = params.isGreedy() ? argMax(adjusted, 0, vocab) : sample(adjusted, vocab);
+        counts.merge(token, 1, Integer::sum);
+        return token;
+    }
+
+    /** The row's logits with logit bias and penalties applied (a copy; the batch's array is shared). */
+    private float[] adjusted(float[] logits, int offset, int vocab) {
+        float[] out = Arrays.copyOfRange(logits, offset, offset + vocab);
+        for (Map.Entry<Integer, Double> e : params.logitBias().entrySet()) {
+            if (e.getKey() < vocab) {
+                out[e.getKey()] += e.getValue().floatValue();
+            }
         }
+        if (params.presencePenalty() != 0 || params.frequencyPenalty() != 0) {
+            for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
+                out[e.getKey()] -= (float) (params.presencePenalty() + params.frequencyPenalty() * e.getValue());
+            }
+        }
+        return out;
+    }
+
+    private int sample(float[] logits, int vocab) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits[offset + i]);
+            max = Math.max(max, logits[i]);
         }
         double[] p = new double[vocab];
         double sum = 0;
         for (int i = 0; i < vocab; i++) {
-            p[i] = Math.exp((logits[offset + i] - max) / params.temperature());
+            p[i] = Math.exp((logits[i] - max) / params.temperature());
             sum += p[i];
         }
         Integer[] order = null;
@@ -52,6 +79,33 @@ final class Sampler {
             }
         }
         return order == null ? vocab - 1 : order[keep - 1];
+    }
+
+    /** The log-probability of {@code token} and the {@code top} most likely tokens under the raw logits. */
+    static TokenLogprob logprobs(float[] logits, int offset, int vocab, int token, int top) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            max = Math.max(max, logits[offset + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            sum += Math.exp(logits[offset + i] - max);
+        }
+        double logZ = max + Math.log(sum);
+        int[] best = new int[Math.min(top, vocab)];
+        float[] bestLp = new float[best.length];
+        if (best.length > 0) {
+            Integer[] order = new Integer[vocab];
+            for (int i = 0; i < vocab; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> Float.compare(logits[offset + b], logits[offset + a]));
+            for (int k = 0; k < best.length; k++) {
+                best[k] = order[k];
+                bestLp[k] = (float) (logits[offset + order[k]] - logZ);
+            }
+        }
+        return new TokenLogprob(token, (float) (logits[offset + token] - logZ), best, bestLp);
     }
 
     static int argMax(float[] logits, int offset, int vocab) {

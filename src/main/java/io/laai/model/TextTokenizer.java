@@ -49,6 +49,11 @@ public final class TextTokenizer implements AutoCloseable {
         return tokenizer.decode(l, true);
     }
 
+    /** One token's text with special tokens shown (a chat template's bos_token, eos_token). */
+    public String tokenText(int id) {
+        return tokenizer.decode(new long[] {id}, false);
+    }
+
     /**
      * The text that {@code continuation} adds after {@code prefix}. Decoding the continuation alone
      * would lose SentencePiece's leading space and split multi-byte characters across the seam.

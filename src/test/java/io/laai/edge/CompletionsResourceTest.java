@@ -113,18 +113,7 @@ class CompletionsResourceTest {
     URI completions;
 
     private void publish(String task, long version) throws Exception {
-        Random r = new Random(version);
-        float[] v = new float[64];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        Intervention iv = new Intervention(task, version, Site.RESIDUAL, Positions.LAST, new TreeMap<>(Map.of(3, v)),
-                models.model().fingerprint(), 64, 8, 8, Map.of());
-        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-                new StringSerializer(), new ByteArraySerializer())) {
-            p.send(new ProducerRecord<>(Topics.INTERVENTIONS, task, Artifacts.encode(iv))).get();
-        }
-        await().atMost(Duration.ofSeconds(30)).until(() -> registry.get(task).map(i -> i.version() == version).orElse(false));
+        TestInterventions.publish(bootstrap, registry, models.model().fingerprint(), task, version);
     }
 
     @Test
@@ -184,6 +173,7 @@ class CompletionsResourceTest {
     @Test
     void unknownModelIsAProblem() {
         given().contentType(ContentType.JSON).body("{\"model\": \"nope+base\", \"prompt\": \"x\"}").post("/v1/completions")
-                .then().statusCode(404).contentType("application/problem+json").body("detail", containsString("nope"));
+                .then().statusCode(404).contentType("application/json").body("error.message", containsString("nope"))
+                .body("error.param", equalTo("model")).body("error.code", equalTo("model_not_found"));
     }
 }

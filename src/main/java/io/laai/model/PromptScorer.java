@@ -1,0 +1,64 @@
+package io.laai.model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * The log-probability the model gives each prompt token after the ones before it (OpenAI's
+ * {@code echo} with {@code logprobs}, which lm-eval-harness uses to score continuations), with the
+ * request's intervention applied where generation applies it. It runs the prefill's chunks with
+ * every position's logits kept, in a manager of its own that closes before it returns.
+ */
+public final class PromptScorer {
+
+    private PromptScorer() {
+    }
+
+    /** One entry per prompt token; the first is null, since nothing precedes it. */
+    public static List<TokenLogprob> score(LanguageModel model, Generator.Request request, int top, int chunkTokens) {
+        ModelConfig c = model.config();
+        int[] ids = GenerationRow.promptIds(model, request);
+        if (ids.length > c.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("the prompt is " + ids.length + " tokens; the model's context is "
+                    + c.maxPositionEmbeddings());
+        }
+        RowDeltas.check(c, request.steering());
+        GenerationRow row = new GenerationRow(request, ids, Integer.MAX_VALUE, "");
+        GenerationRow.Prefill p = GenerationRow.Prefill.of(List.of(row), ids.length);
+        int vocab = c.vocabSize();
+        List<TokenLogprob> out = new ArrayList<>(ids.length);
+        out.add(null);
+        Transformer tf = model.transformer();
+        try (NDManager m = tf.manager().newSubManager(); KvCache cache = new KvCache(m, c, 1, ids.length)) {
+            RowDeltas deltas = RowDeltas.of(m, c, List.of(request.steering()));
+            for (int from = 0; from < ids.length; from += chunkTokens) {
+                int to = Math.min(ids.length, from + chunkTokens);
+                int n = to - from;
+                long[] chunkIds = java.util.Arrays.copyOfRange(p.ids(), from, to);
+                long[] pos = java.util.Arrays.copyOfRange(p.positions(), from, to);
+                float[] mask = java.util.Arrays.copyOfRange(p.mask(), from, to);
+                float[] bias = Generator.attentionBias(p.valid(), n, from, to);
+                float[] logits;
+                try (NDScope scope = new NDScope()) {
+                    logits = tf.forward(m.create(chunkIds, new Shape(1, n)), m.create(pos, new Shape(1, n)),
+                            m.create(bias, new Shape(1, 1, n, to)), cache, deltas.hooks(m.create(mask, new Shape(1, n, 1))),
+                            false).toFloatArray();
+                }
+                for (int j = 0; j < n && from + j + 1 < ids.length; j++) {
+                    out.add(Sampler.logprobs(logits, j * vocab, vocab, ids[from + j + 1], top));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The prompt's token ids as the generator would see them. */
+    public static int[] promptIds(LanguageModel model, Generator.Request request) {
+        return GenerationRow.promptIds(model, request);
+    }
+}
