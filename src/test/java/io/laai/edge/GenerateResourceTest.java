@@ -128,7 +128,8 @@ class GenerateResourceTest {
         given().contentType(ContentType.JSON).body("{\"prompt\": \"x\", \"max_tokens\": \"abc\"}").post("/v1/generate").then()
                 .statusCode(400).body("detail", containsString("max_tokens must be an integer"));
         given().contentType(ContentType.JSON).body("{\"model\": \"base\", \"prompt\": \"x\", \"max_tokens\": \"abc\"}")
-                .post("/v1/completions").then().statusCode(400).body("detail", containsString("max_tokens must be an integer"));
+                .post("/v1/completions").then().statusCode(400).body("error.message", containsString("max_tokens must be an integer"))
+                .body("error.param", equalTo("max_tokens"));
     }
 
     @Test
@@ -192,8 +193,8 @@ class GenerateResourceTest {
         // Within the character limit, but more tokens than a row of the KV cache holds.
         problem("{\"prompt\": \"" + "x ".repeat(3000) + "\"}", 400, "the model's context is 2048");
         given().contentType(ContentType.JSON).body("{\"model\": \"base\", \"prompt\": \"" + "x ".repeat(3000) + "\"}")
-                .post("/v1/completions").then().statusCode(400).contentType("application/problem+json")
-                .body("detail", containsString("the model's context is 2048"));
+                .post("/v1/completions").then().statusCode(400).contentType("application/json")
+                .body("error.message", containsString("the model's context is 2048"));
     }
 
     private void problem(String body, int status, String detail) {

@@ -34,7 +34,8 @@ import io.quarkus.test.junit.QuarkusTest;
  * A fuzz test over every endpoint, through real HTTP: at least 1,000 generated requests, each
  * malformed by construction (invalid JSON, wrong types, huge, negative and non-finite numbers, deep
  * nesting, 10 MB bodies, invalid UTF-8, odd task ids and path tricks, wrong content types, unknown
- * fields). Every one must be a 4xx application/problem+json whose status matches and whose detail
+ * fields). Every one must be a 4xx application/problem+json (OpenAI's error object on the OpenAI
+ * paths) whose status matches and whose detail
  * says something; none may be a 5xx or be accepted.
  */
 @QuarkusTest
@@ -63,7 +64,7 @@ class MalformedRequestsTest {
             "top_p", List.of("\"x\"", "0", "-0.5", "2", "1e400", "false"),
             "seed", List.of("\"seven\"", "1.5", "99999999999999999999", "[]", "true"),
             "stop", List.of("[null]", "[1]", "null1", "7", "{}", "[\"\"]", "\"\"", "[[\"a\"]]", "true"),
-            "prompt", List.of("7", "null", "[[1]]", "{}", "true", "\"" + "x".repeat(9000) + "\""),
+            "prompt", List.of("7", "null", "[[\"a\"]]", "[]", "[1.5]", "[-1]", "[[]]", "{}", "true", "\"" + "x".repeat(9000) + "\""),
             "stream", List.of("-1", "\"yes\"", "1", "[true]", "{}")));
 
     static List<Probe> probes(Random random) {
@@ -188,12 +189,18 @@ class MalformedRequestsTest {
                 continue;
             }
             String type = r.headers().firstValue("content-type").orElse("");
-            if (!type.startsWith(Problem.MEDIA_TYPE)) {
+            boolean openAi = OpenAiError.covers(p.path.split("[?#]", 2)[0]);
+            if (!type.startsWith(openAi ? "application/json" : Problem.MEDIA_TYPE)) {
                 failures.add(why + ": content-type " + type);
                 continue;
             }
             JsonNode problem = JSON.readTree(r.body());
-            if (problem.path("status").asInt() != r.statusCode() || problem.path("detail").asText().isBlank()) {
+            if (openAi) {
+                JsonNode error = problem.path("error");
+                if (error.path("message").asText().isBlank() || !error.path("type").asText().equals(OpenAiError.type(r.statusCode()))) {
+                    failures.add(why + ": not OpenAI's error object with a message and the status's type");
+                }
+            } else if (problem.path("status").asInt() != r.statusCode() || problem.path("detail").asText().isBlank()) {
                 failures.add(why + ": not a problem with its status and a detail");
             }
         }

@@ -66,7 +66,7 @@ class ServiceStartupTest {
                 .body(containsString("/v1/generate")).body(containsString("/v1/completions"))
                 .body(containsString("/v1/interventions/{task}/control-vector.gguf"))
                 .body(containsString("/v1/tasks/{task}/demonstrations"))
-                .body(containsString("boy-named-max+big-blue")).body(containsString("replace, with settings"))
+                .body(containsString("boy-named-max*0.5+big-blue")).body(containsString("replace, with settings"))
                 .body(containsString("The boy was named"));
     }
 }

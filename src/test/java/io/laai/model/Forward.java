@@ -8,8 +8,21 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 
 /** Test helper: logits of every position of one sequence, recomputed from scratch (no cache). */
-final class Forward {
+public final class Forward {
     private Forward() {
+    }
+
+    /** log-softmax over the vocabulary at every position, by libtorch: (T × V) flattened. */
+    public static float[] logSoftmax(LanguageModel lm, int[] ids) {
+        int t = ids.length;
+        boolean[][] valid = new boolean[1][t];
+        Arrays.fill(valid[0], true);
+        try (NDManager m = lm.transformer().manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDArray idArray = m.create(Arrays.stream(ids).asLongStream().toArray(), new Shape(1, t));
+            NDArray pos = m.arange(0, t, 1, ai.djl.ndarray.types.DataType.INT64).reshape(1, t);
+            NDArray bias = m.create(Generator.attentionBias(valid, t, 0, t), new Shape(1, 1, t, t));
+            return lm.transformer().forward(idArray, pos, bias, null, null, false).logSoftmax(-1).toFloatArray();
+        }
     }
 
     static float[] logits(LanguageModel lm, int[] ids, Hooks hooks) {
