@@ -160,6 +160,7 @@ public class ChatCompletionsResource {
                         null, null));
             }
             List<CompletableFuture<Generator.Result>> running = OpenAiEvents.submitAll(generation, requests, listeners);
+            generation.countRequest(applied);
             events.finish(running, results -> {
                 List<Object> last = new ArrayList<>();
                 for (int j = 0; j < results.size(); j++) {
@@ -175,7 +176,9 @@ public class ChatCompletionsResource {
             });
             return events.response(running);
         }
-        List<Generator.Result> results = OpenAiEvents.join(OpenAiEvents.submitAll(generation, requests, null));
+        List<CompletableFuture<Generator.Result>> running = OpenAiEvents.submitAll(generation, requests, null);
+        generation.countRequest(applied);
+        List<Generator.Result> results = OpenAiEvents.join(running);
         ObjectNode out = head(id, created, req, applied, "chat.completion");
         var choices = out.putArray("choices");
         for (int j = 0; j < results.size(); j++) {

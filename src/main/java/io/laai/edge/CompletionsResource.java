@@ -146,8 +146,10 @@ public class CompletionsResource {
             promptIds.add(PromptScorer.promptIds(lm, first));
             promptLogprobs.add(echo && logprobs >= 0 ? PromptScorer.score(lm, first, logprobs, limits.prefillChunk()) : null);
         }
-        List<Generator.Result> results = maxTokens == 0 ? List.of()
-                : OpenAiEvents.join(OpenAiEvents.submitAll(generation, requests, null));
+        List<CompletableFuture<Generator.Result>> running = maxTokens == 0 ? List.of()
+                : OpenAiEvents.submitAll(generation, requests, null);
+        generation.countRequest(applied);
+        List<Generator.Result> results = OpenAiEvents.join(running);
         ObjectNode out = head(id, created, req, applied);
         var choices = out.putArray("choices");
         int promptTokens = 0;
@@ -200,6 +202,7 @@ public class CompletionsResource {
             }
         }
         List<CompletableFuture<Generator.Result>> running = OpenAiEvents.submitAll(generation, requests, listeners);
+        generation.countRequest(applied);
         events.finish(running, results -> {
             List<Object> last = new ArrayList<>();
             for (int i = 0; i < results.size(); i++) {

@@ -64,8 +64,9 @@ public class GenerateResource {
         SamplingParams params = RequestChecks.sampling(maxTokens, temperature == null ? 0 : temperature,
                 topP == null ? 1 : topP, seed == null ? 0 : seed, body.strings("stop", RequestChecks.MAX_STOPS));
         List<GenerateResponse.Applied> applied = snapshot.applied();
-        return generation.submit(new Generator.Request(prompt, params, snapshot.steering()))
-                .thenApply(r -> new GenerateResponse(r.text(), r.finishReason(), applied,
+        CompletionStage<Generator.Result> running = generation.submit(new Generator.Request(prompt, params, snapshot.steering()));
+        generation.countRequest(applied);
+        return running.thenApply(r -> new GenerateResponse(r.text(), r.finishReason(), applied,
                         new GenerateResponse.Usage(r.promptTokens(), r.completionTokens())));
     }
 }

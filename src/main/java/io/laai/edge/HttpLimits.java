@@ -32,9 +32,23 @@ public class HttpLimits {
 
     void install(@Observes Router router) {
         router.route().order(Integer.MIN_VALUE).handler(this::check);
+        router.route("/q/metrics").order(Integer.MIN_VALUE + 1).handler(HttpLimits::classicMetricsUnlessAsked);
         // Runs only when no endpoint took the request (every other route ends it instead of passing it on).
         router.route().order(Integer.MAX_VALUE - 100).handler(ctx -> problem(ctx, 404, "Not Found",
                 "no endpoint serves " + ctx.request().method() + " " + abbreviate(ctx.request().path())));
+    }
+
+    /**
+     * The Prometheus client answers OpenMetrics to {@code Accept: *}{@code /*}; scrapers and
+     * promtool that did not ask for it expect the classic text format, so only a request naming
+     * application/openmetrics-text gets OpenMetrics.
+     */
+    private static void classicMetricsUnlessAsked(RoutingContext ctx) {
+        String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+        if (accept == null || !accept.contains("application/openmetrics-text")) {
+            ctx.request().headers().set(HttpHeaders.ACCEPT, "text/plain; version=0.0.4");
+        }
+        ctx.next();
     }
 
     private void check(RoutingContext ctx) {

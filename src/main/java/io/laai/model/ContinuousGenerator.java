@@ -249,6 +249,16 @@ public final class ContinuousGenerator implements AutoCloseable {
         }
     }
 
+    /** Requests generating in a row now (for metrics; read from any thread). */
+    public int running() {
+        return Math.max(0, unfinished.get() - waiting.get());
+    }
+
+    /** Requests accepted and waiting for a row. */
+    public int waiting() {
+        return Math.max(0, waiting.get());
+    }
+
     private int active() {
         int n = 0;
         for (Slot s : slots) {

@@ -37,10 +37,13 @@ final class TrainerMetrics {
         latency = Timer.builder("laai.trainer.batch.latency")
                 .description("from a batch's produce timestamp to its artifact's commit")
                 .publishPercentiles(0.5, 0.95).register(registry);
-        registry.gauge("laai.trainer.consumer.lag", lag);
+        io.micrometer.core.instrument.Gauge.builder("laai.trainer.consumer.lag", lag, AtomicLong::get)
+                .description("records in laai.demonstrations this trainer's partitions hold beyond its committed offsets")
+                .register(registry);
     }
 
     void rejected(String reason) {
-        registry.counter("laai.trainer.batches.rejected", "reason", reason).increment();
+        Counter.builder("laai.trainer.batches.rejected").description("batches sent to the dead-letter topic, by reason")
+                .tag("reason", reason).register(registry).increment();
     }
 }
