@@ -21,6 +21,7 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
@@ -77,12 +78,18 @@ public class ChatCompletionsResource {
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @Operation(operationId = "createChatCompletion",
             summary = "OpenAI-compatible chat completion with the model's chat template; model as in completions")
-    @APIResponse(responseCode = "200", description = "the assistant's answer, or server-sent events when stream is true")
+    @APIResponse(responseCode = "200", description = "the assistant's answer, or server-sent events when stream is true",
+            content = {@Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = OpenAiSchemas.ChatResponse.class)),
+                @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = OpenAiSchemas.EventStream.class))})
     @APIResponse(responseCode = "400", description = "a malformed body, a limit exceeded, a template that refuses the"
-            + " conversation, or a model without a chat template (OpenAI's error object)")
-    @APIResponse(responseCode = "404", description = "a task in model is unknown (OpenAI's error object)")
+            + " conversation, or a model without a chat template", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @APIResponse(responseCode = "404", description = "a task in model is unknown", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @APIResponse(responseCode = "429", description = "the server is at capacity; retry after Retry-After", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @APIResponse(responseCode = "503", description = "shutting down, or the request timed out", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
     @Blocking
-    public Response chat(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, examples = {
+    public Response chat(@RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = OpenAiSchemas.ChatRequest.class), examples = {
         @ExampleObject(name = "steered chat", value = "{\"model\": \"felt-sad*0.8\", \"messages\": [{\"role\": \"user\","
                 + " \"content\": \"Tell me about your day.\"}], \"max_tokens\": 32}")})) JsonNode json) {
         JsonBody body = JsonBody.of(json, "model and messages", FIELDS);

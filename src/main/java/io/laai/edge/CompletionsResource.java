@@ -19,6 +19,7 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
@@ -78,11 +79,16 @@ public class CompletionsResource {
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
     @Operation(operationId = "createCompletion",
             summary = "OpenAI-compatible text completion; model = 'base', a task, or weighted tasks joined with '+'")
-    @APIResponse(responseCode = "200", description = "the completion, or server-sent events when stream is true")
-    @APIResponse(responseCode = "400", description = "a malformed body or a limit exceeded (OpenAI's error object)")
-    @APIResponse(responseCode = "404", description = "a task in model is unknown (OpenAI's error object)")
+    @APIResponse(responseCode = "200", description = "the completion, or server-sent events when stream is true", content = {
+        @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.CompletionResponse.class)),
+        @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = OpenAiSchemas.EventStream.class))})
+    @APIResponse(responseCode = "400", description = "a malformed body or a limit exceeded", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @APIResponse(responseCode = "404", description = "a task in model is unknown", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @APIResponse(responseCode = "429", description = "the server is at capacity; retry after Retry-After", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
+    @APIResponse(responseCode = "503", description = "shutting down, or the request timed out", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
     @Blocking
-    public Response complete(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, examples = {
+    public Response complete(@RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = OpenAiSchemas.CompletionRequest.class), examples = {
         @ExampleObject(name = "one task", value = "{\"model\": \"boy-named-max\", \"prompt\": \"The boy was named\", \"max_tokens\": 8}"),
         @ExampleObject(name = "weighted composition, streamed", value = "{\"model\": \"boy-named-max*0.5+big-blue\","
                 + " \"prompt\": \"Once upon a time\", \"max_tokens\": 32, \"temperature\": 0.8, \"seed\": 7, \"stream\": true}"),

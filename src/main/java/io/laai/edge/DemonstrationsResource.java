@@ -2,6 +2,8 @@ package io.laai.edge;
 
 import java.util.Map;
 
+import java.util.List;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -14,6 +16,7 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
@@ -40,19 +43,38 @@ public class DemonstrationsResource {
     @Inject
     LaaiConfig config;
 
+    /** The batch as the OpenAPI document describes it; {@link DemonstrationBatch#parse} reads it strictly. */
+    @Schema(name = "DemonstrationBatch", description = "demonstrations of one task; unknown fields are a 400")
+    record BatchBody(@Schema(required = true) List<DemonstrationBody> demonstrations,
+            @Schema(enumeration = {"append", "replace"}, description = "append (default) or replace the task's window") String mode,
+            @JsonProperty("model_fingerprint") @Schema(description = "refused (409) unless it is the served model's")
+            String modelFingerprint,
+            @Schema(description = "training settings as strings, e.g. steps, site, positions") Map<String, String> config,
+            @JsonProperty("allow_unvalidated") Boolean allowUnvalidated,
+            @Schema(description = "the task in the path when left out") String task) {
+    }
+
+    @Schema(name = "Demonstration")
+    record DemonstrationBody(@Schema(required = true) String prompt, @Schema(required = true) String completion) {
+    }
+
     @POST
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Produce a demonstration batch for the task to laai.demonstrations; 202 with where it landed")
     @APIResponse(responseCode = "202", description = "acknowledged by Kafka: {topic, partition, offset}")
-    @APIResponse(responseCode = "400", description = "an invalid batch; detail names the field (problem+json)")
-    @APIResponse(responseCode = "409", description = "model_fingerprint names another model (problem+json)")
+    @APIResponse(responseCode = "400", description = "an invalid batch; detail names the field",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "model_fingerprint names another model",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "413", description = "over laai.trainer.max-batch-bytes, or a demonstration whose training "
-            + "needs more than laai.trainer.memory-budget (problem+json)")
-    @APIResponse(responseCode = "503", description = "Kafka did not acknowledge the batch; retry (problem+json)")
-    public Response ingest(@PathParam("task") String task, @RequestBody(content = @Content(
-            mediaType = MediaType.APPLICATION_JSON, examples = {
+            + "needs more than laai.trainer.memory-budget",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "Kafka did not acknowledge the batch; retry",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Response ingest(@PathParam("task") String task, @RequestBody(required = true, content = @Content(
+            mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = BatchBody.class), examples = {
                 @ExampleObject(name = "append", value = "{\"demonstrations\": [{\"prompt\": \"The boy was named\", \"completion\": \" Max\"},"
                         + " {\"prompt\": \"One day, a little boy named\", \"completion\": \" Max\"}]}"),
                 @ExampleObject(name = "replace, with settings", value = "{\"demonstrations\": [{\"prompt\": \"The sky was\","

@@ -16,6 +16,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import io.laai.intervention.Artifacts;
 import io.laai.intervention.ControlVectors;
@@ -47,6 +51,9 @@ public class InterventionsResource {
 
     @GET
     @Operation(summary = "Every task the edge can apply, with its current version")
+    @APIResponse(responseCode = "200", description = "{interventions: [...]}, by task")
+    @APIResponse(responseCode = "401", description = "laai.edge.api-keys is set and the bearer key is missing or wrong",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Map<String, List<Summary>> list() {
         List<Summary> out = new ArrayList<>();
         new TreeMap<>(registry.all()).values().forEach(iv -> out.add(Summary.of(iv)));
@@ -58,6 +65,9 @@ public class InterventionsResource {
     @GET
     @Path("/{task}")
     @Operation(summary = "One task's intervention: version, metrics, per-layer and per-head norms")
+    @APIResponse(responseCode = "200", description = "the intervention")
+    @APIResponse(responseCode = "404", description = "no intervention for the task (training_status tells whether one is training)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Summary get(@PathParam("task") String task) {
         return Summary.of(find(task));
     }
@@ -66,6 +76,10 @@ public class InterventionsResource {
     @Path("/{task}/artifact")
     @Produces(Artifacts.CONTENT_TYPE)
     @Operation(summary = "The task's artifact (safetensors)")
+    @APIResponse(responseCode = "200", description = "the safetensors file", content = @Content(mediaType = Artifacts.CONTENT_TYPE,
+            schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    @APIResponse(responseCode = "404", description = "no intervention for the task (training_status tells whether one is training)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response artifact(@PathParam("task") String task) {
         Intervention iv = find(task);
         return download(iv, Artifacts.encode(iv), Artifacts.CONTENT_TYPE, "safetensors");
@@ -75,6 +89,12 @@ public class InterventionsResource {
     @Path("/{task}/control-vector.gguf")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)
     @Operation(summary = "The task's intervention as a llama.cpp control vector (residual site, all positions only)")
+    @APIResponse(responseCode = "200", description = "the GGUF control vector", content = @Content(
+            mediaType = MediaType.APPLICATION_OCTET_STREAM, schema = @Schema(type = SchemaType.STRING, format = "binary")))
+    @APIResponse(responseCode = "404", description = "no intervention for the task (training_status tells whether one is training)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "the intervention is not a residual, all-positions one",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response controlVector(@PathParam("task") String task) {
         Intervention iv = find(task);
         byte[] gguf;
@@ -97,6 +117,11 @@ public class InterventionsResource {
     @Operation(summary = "Delete the task: a tombstone on laai.demonstrations (the trainer clears the task's window, in "
             + "order with its batches, and deletes again any version a training in flight publishes) and one on "
             + "laai.interventions (every edge stops serving it now); 202 with where the latter landed")
+    @APIResponse(responseCode = "202", description = "both tombstones are acknowledged: {topic, partition, offset} of the second")
+    @APIResponse(responseCode = "404", description = "no intervention for the task (training_status tells whether one is training)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "Kafka did not acknowledge the tombstones; retry",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response delete(@PathParam("task") String task) {
         find(task);
         publisher.send(Topics.DEMONSTRATIONS, task, null, Map.of());

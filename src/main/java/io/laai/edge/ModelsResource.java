@@ -16,6 +16,8 @@ import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import io.laai.ModelService;
 import io.laai.intervention.Intervention;
@@ -39,6 +41,10 @@ public class ModelsResource {
 
     @GET
     @Operation(operationId = "listModels", summary = "'base' and every servable task, as OpenAI model objects")
+    @APIResponse(responseCode = "200", description = "the models", content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = OpenAiSchemas.ModelList.class)))
+    @APIResponse(responseCode = "401", description = "laai.edge.api-keys is set and the bearer key is missing or wrong",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
     public Map<String, Object> list() {
         List<Map<String, Object>> data = new ArrayList<>();
         data.add(base());
@@ -52,7 +58,9 @@ public class ModelsResource {
     @GET
     @Path("/{id}")
     @Operation(operationId = "retrieveModel", summary = "One model object: 'base' or a task")
-    @APIResponse(responseCode = "404", description = "no such model (OpenAI's error object)")
+    @APIResponse(responseCode = "200", description = "the model", content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = OpenAiSchemas.Model.class)))
+    @APIResponse(responseCode = "404", description = "no such model", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiSchemas.ErrorResponse.class)))
     public Map<String, Object> get(@PathParam("id") String id) {
         if (id.equals("base")) {
             return base();

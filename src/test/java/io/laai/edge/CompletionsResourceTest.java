@@ -6,18 +6,13 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,11 +21,6 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import org.junit.jupiter.api.Tag;
@@ -41,11 +31,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.laai.ModelService;
 import io.laai.RequiresSharedData;
-import io.laai.intervention.Artifacts;
 import io.laai.intervention.Intervention;
-import io.laai.intervention.Positions;
-import io.laai.intervention.Site;
-import io.laai.kafka.Topics;
 import io.laai.model.Generator;
 import io.laai.model.SamplingParams;
 import io.quarkus.test.common.http.TestHTTPResource;
