@@ -46,8 +46,9 @@ class DevModeReloadTest {
                 + "\n%dev.laai.kafka.embedded.data-dir=" + project.resolve("kafka-data") + "\n";
         Files.writeString(properties, original + local + "%dev.laai.model=" + project.resolve("missing.gguf") + "\n");
         Path log = project.resolve("dev.log");
-        // Offline: the build that runs this test already fetched what dev mode needs.
-        Process dev = new ProcessBuilder("./mvnw", "-o", "-B", "quarkus:dev", "-Dquarkus.http.port=" + http,
+        // Not offline: dev mode needs artifacts the build itself never resolves (quarkus-devui and its
+        // deployment side); once cached, the run reads them from the local repository.
+        Process dev = new ProcessBuilder("./mvnw", "-B", "quarkus:dev", "-Dquarkus.http.port=" + http,
                 "-Dquarkus.console.enabled=false", "-Dquarkus.analytics.disabled=true", "-Dquarkus.test.continuous-testing=disabled")
                 .directory(project.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {

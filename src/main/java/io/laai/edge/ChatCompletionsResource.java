@@ -174,7 +174,7 @@ public class ChatCompletionsResource {
                     last.add(chunk(id, created, req, j, JSON.createObjectNode(), results.get(j).finishReason(), applied));
                 }
                 if (req.includeUsage) {
-                    ObjectNode u = head(id, created, req, applied, "chat.completion.chunk");
+                    ObjectNode u = req.head(id, created, applied, "chat.completion.chunk");
                     u.putArray("choices");
                     CompletionsResource.usage(u, ids.length, results.stream().mapToInt(Generator.Result::completionTokens).sum());
                     last.add(u.toString());
@@ -186,7 +186,7 @@ public class ChatCompletionsResource {
         List<CompletableFuture<Generator.Result>> running = OpenAiEvents.submitAll(generation, requests, null);
         generation.countRequest(applied);
         List<Generator.Result> results = OpenAiEvents.join(running);
-        ObjectNode out = head(id, created, req, applied, "chat.completion");
+        ObjectNode out = req.head(id, created, applied, "chat.completion");
         var choices = out.putArray("choices");
         for (int j = 0; j < results.size(); j++) {
             Generator.Result r = results.get(j);
@@ -302,23 +302,9 @@ public class ChatCompletionsResource {
         return String.join("\n", texts);
     }
 
-    private static ObjectNode head(String id, long created, OpenAiRequest req, List<GenerateResponse.Applied> applied,
-            String object) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("id", id);
-        n.put("object", object);
-        n.put("created", created);
-        n.put("model", req.model);
-        n.put("seed", req.seed);
-        if (applied != null) {
-            n.set("interventions", JSON.valueToTree(applied));
-        }
-        return n;
-    }
-
     private static String chunk(String id, long created, OpenAiRequest req, int index, ObjectNode delta, String finish,
             List<GenerateResponse.Applied> applied) {
-        ObjectNode n = head(id, created, req, applied, "chat.completion.chunk");
+        ObjectNode n = req.head(id, created, applied, "chat.completion.chunk");
         ObjectNode choice = n.putArray("choices").addObject();
         choice.put("index", index);
         choice.set("delta", delta);

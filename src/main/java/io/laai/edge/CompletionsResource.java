@@ -156,7 +156,7 @@ public class CompletionsResource {
                 : OpenAiEvents.submitAll(generation, requests, null);
         generation.countRequest(applied);
         List<Generator.Result> results = OpenAiEvents.join(running);
-        ObjectNode out = head(id, created, req, applied);
+        ObjectNode out = req.head(id, created, applied, "text_completion");
         var choices = out.putArray("choices");
         int promptTokens = 0;
         int completionTokens = 0;
@@ -215,7 +215,7 @@ public class CompletionsResource {
                 last.add(chunk(id, created, req, i, "", results.get(i).finishReason(), applied));
             }
             if (req.includeUsage) {
-                ObjectNode u = head(id, created, req, applied);
+                ObjectNode u = req.head(id, created, applied, "text_completion");
                 u.putArray("choices");
                 usage(u, results.stream().mapToInt(Generator.Result::promptTokens).sum() / req.n,
                         results.stream().mapToInt(Generator.Result::completionTokens).sum());
@@ -286,22 +286,9 @@ public class CompletionsResource {
         return ids;
     }
 
-    private static ObjectNode head(String id, long created, OpenAiRequest req, List<GenerateResponse.Applied> applied) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("id", id);
-        n.put("object", "text_completion");
-        n.put("created", created);
-        n.put("model", req.model);
-        n.put("seed", req.seed);
-        if (applied != null) {
-            n.set("interventions", JSON.valueToTree(applied));
-        }
-        return n;
-    }
-
     private static String chunk(String id, long created, OpenAiRequest req, int index, String text, String finish,
             List<GenerateResponse.Applied> applied) {
-        ObjectNode n = head(id, created, req, applied);
+        ObjectNode n = req.head(id, created, applied, "text_completion");
         ObjectNode choice = n.putArray("choices").addObject();
         choice.put("text", text);
         choice.put("index", index);

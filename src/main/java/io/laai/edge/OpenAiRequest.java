@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.laai.LaaiConfig;
 import io.laai.model.SamplingParams;
@@ -19,6 +21,8 @@ import io.laai.model.SamplingParams;
  * generated, so a streamed answer never starts for a request that cannot run.
  */
 final class OpenAiRequest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Most choices one request may ask for (n, best_of, times its prompts). */
     static final int MAX_CHOICES = 16;
@@ -80,7 +84,7 @@ final class OpenAiRequest {
         if (!(topP > 0) || topP > 1) {
             throw Problem.Failure.badRequest("top_p must be in (0, 1], was " + topP).param("top_p");
         }
-        stop = body.strings("stop", RequestChecks.MAX_STOPS);
+        stop = RequestChecks.stops(body.strings("stop", RequestChecks.MAX_STOPS));
         presence = penalty(body, "presence_penalty");
         frequency = penalty(body, "frequency_penalty");
         logitBias = logitBias(body.raw("logit_bias"), vocab);
@@ -173,6 +177,20 @@ final class OpenAiRequest {
         }
     }
 
+    /** The fields every answer and chunk starts with: OpenAI's, then the seed used and the interventions applied. */
+    ObjectNode head(String id, long created, List<GenerateResponse.Applied> applied, String object) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("id", id);
+        n.put("object", object);
+        n.put("created", created);
+        n.put("model", model);
+        n.put("seed", seed);
+        if (applied != null) {
+            n.set("interventions", JSON.valueToTree(applied));
+        }
+        return n;
+    }
+
     /** Sampling for choice {@code index} of this request: choice i samples with seed + i. */
     SamplingParams params(int maxTokens, int index, int logprobs, Set<Integer> stopTokens, List<String> moreStops) {
         List<String> stops = new ArrayList<>(stop);
@@ -181,7 +199,6 @@ final class OpenAiRequest {
                 stops.add(s);
             }
         }
-        RequestChecks.sampling(1, 0, 1, 0, stop); // the client's stop strings within their limits
         return new SamplingParams(maxTokens, temperature, topP, seed + index, stops, false, presence, frequency, logitBias,
                 logprobs, stopTokens);
     }

@@ -35,13 +35,18 @@ final class RequestChecks {
     static final int MAX_STOP_CHARS = 256;
 
     static SamplingParams sampling(int maxTokens, double temperature, double topP, long seed, List<String> stop) {
+        return new SamplingParams(maxTokens, temperature, topP, seed, stops(stop), false);
+    }
+
+    /** Refuses stop strings over MAX_STOP_CHARS. */
+    static List<String> stops(List<String> stop) {
         for (String s : stop) {
             if (s.length() > MAX_STOP_CHARS) {
                 throw Problem.Failure.badRequest("a stop string has " + s.length() + " characters; the limit is "
-                        + MAX_STOP_CHARS);
+                        + MAX_STOP_CHARS).param("stop");
             }
         }
-        return new SamplingParams(maxTokens, temperature, topP, seed, stop, false);
+        return stop;
     }
 
     static int maxTokens(int requested, LaaiConfig.Edge limits) {

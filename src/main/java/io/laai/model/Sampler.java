@@ -94,16 +94,22 @@ final class Sampler {
         double logZ = max + Math.log(sum);
         int[] best = new int[Math.min(top, vocab)];
         float[] bestLp = new float[best.length];
-        if (best.length > 0) {
-            Integer[] order = new Integer[vocab];
-            for (int i = 0; i < vocab; i++) {
-                order[i] = i;
+        // At most 20 alternatives: keep them in order while scanning, rather than sort the vocabulary.
+        int kept = 0;
+        for (int i = 0; i < vocab; i++) {
+            float v = logits[offset + i];
+            if (kept == best.length && (kept == 0 || v <= logits[offset + best[kept - 1]])) {
+                continue;
             }
-            Arrays.sort(order, (a, b) -> Float.compare(logits[offset + b], logits[offset + a]));
-            for (int k = 0; k < best.length; k++) {
-                best[k] = order[k];
-                bestLp[k] = (float) (logits[offset + order[k]] - logZ);
+            int at = kept < best.length ? kept++ : kept - 1;
+            while (at > 0 && logits[offset + best[at - 1]] < v) {
+                best[at] = best[at - 1];
+                at--;
             }
+            best[at] = i;
+        }
+        for (int k = 0; k < best.length; k++) {
+            bestLp[k] = (float) (logits[offset + best[k]] - logZ);
         }
         return new TokenLogprob(token, (float) (logits[offset + token] - logZ), best, bestLp);
     }

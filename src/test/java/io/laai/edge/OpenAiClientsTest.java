@@ -75,6 +75,28 @@ class OpenAiClientsTest {
                 .text();
     }
 
+    /** Streams a chat through LangChain4j's handler: the parts as they come, and the whole answer or the error. */
+    private static CompletableFuture<ChatResponse> chat(OpenAiStreamingChatModel model, String message, StringBuilder parts) {
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        model.chat(message, new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String partial) {
+                parts.append(partial);
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse response) {
+                done.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        return done;
+    }
+
     @Test
     void completionsWithATaskAndAComposition() throws Exception {
         Intervention dog = TestInterventions.publish(bootstrap, registry, models.model().fingerprint(), "lc-dog", 1);
@@ -136,24 +158,8 @@ class OpenAiClientsTest {
 
         OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(base()).apiKey("unused")
                 .modelName("lc-chat").temperature(0.0).maxTokens(24).build();
-        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
         StringBuilder parts = new StringBuilder();
-        streaming.chat("Tell me a story", new StreamingChatResponseHandler() {
-            @Override
-            public void onPartialResponse(String partial) {
-                parts.append(partial);
-            }
-
-            @Override
-            public void onCompleteResponse(ChatResponse response) {
-                done.complete(response);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                done.completeExceptionally(error);
-            }
-        });
+        CompletableFuture<ChatResponse> done = chat(streaming, "Tell me a story", parts);
         ChatResponse streamed = done.get(60, TimeUnit.SECONDS);
         assertEquals(expected, parts.toString());
         assertEquals(expected, streamed.aiMessage().text());
@@ -178,24 +184,8 @@ class OpenAiClientsTest {
         assertTrue(longPrompt.length() < 8000, "within laai.edge.max-prompt-chars, so the token count is what refuses it");
         OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(base()).apiKey("unused")
                 .modelName("base").timeout(Duration.ofSeconds(60)).build();
-        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
         StringBuilder parts = new StringBuilder();
-        streaming.chat(longPrompt, new StreamingChatResponseHandler() {
-            @Override
-            public void onPartialResponse(String partial) {
-                parts.append(partial);
-            }
-
-            @Override
-            public void onCompleteResponse(ChatResponse response) {
-                done.complete(response);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                done.completeExceptionally(error);
-            }
-        });
+        CompletableFuture<ChatResponse> done = chat(streaming, longPrompt, parts);
         Throwable error = assertThrows(java.util.concurrent.ExecutionException.class, () -> done.get(60, TimeUnit.SECONDS))
                 .getCause();
         assertInstanceOf(InvalidRequestException.class, error, String.valueOf(error));

@@ -14,18 +14,14 @@ public final class Forward {
 
     /** log-softmax over the vocabulary at every position, by libtorch: (T × V) flattened. */
     public static float[] logSoftmax(LanguageModel lm, int[] ids) {
-        int t = ids.length;
-        boolean[][] valid = new boolean[1][t];
-        Arrays.fill(valid[0], true);
-        try (NDManager m = lm.transformer().manager().newSubManager(); NDScope scope = new NDScope()) {
-            NDArray idArray = m.create(Arrays.stream(ids).asLongStream().toArray(), new Shape(1, t));
-            NDArray pos = m.arange(0, t, 1, ai.djl.ndarray.types.DataType.INT64).reshape(1, t);
-            NDArray bias = m.create(Generator.attentionBias(valid, t, 0, t), new Shape(1, 1, t, t));
-            return lm.transformer().forward(idArray, pos, bias, null, null, false).logSoftmax(-1).toFloatArray();
-        }
+        return run(lm, ids, null, logits -> logits.logSoftmax(-1));
     }
 
     static float[] logits(LanguageModel lm, int[] ids, Hooks hooks) {
+        return run(lm, ids, hooks, logits -> logits);
+    }
+
+    private static float[] run(LanguageModel lm, int[] ids, Hooks hooks, java.util.function.UnaryOperator<NDArray> then) {
         int t = ids.length;
         boolean[][] valid = new boolean[1][t];
         Arrays.fill(valid[0], true);
@@ -33,7 +29,7 @@ public final class Forward {
             NDArray idArray = m.create(Arrays.stream(ids).asLongStream().toArray(), new Shape(1, t));
             NDArray pos = m.arange(0, t, 1, ai.djl.ndarray.types.DataType.INT64).reshape(1, t);
             NDArray bias = m.create(Generator.attentionBias(valid, t, 0, t), new Shape(1, 1, t, t));
-            return lm.transformer().forward(idArray, pos, bias, null, hooks, false).toFloatArray();
+            return then.apply(lm.transformer().forward(idArray, pos, bias, null, hooks, false)).toFloatArray();
         }
     }
 
