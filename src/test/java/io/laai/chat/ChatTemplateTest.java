@@ -71,8 +71,11 @@ class ChatTemplateTest {
 
     @Test
     void tojsonIsPythonsJsonDumps() {
+        Map<String, Object> call = new java.util.LinkedHashMap<>(); // Python keeps a dict's order, and so must tojson
+        call.put("n", 1);
+        call.put("ok", true);
         List<Map<String, Object>> messages = List.of(Map.of("role", "user", "content", "é \"q\"\n",
-                "tool_calls", List.of(Map.of("n", 1, "ok", true))));
+                "tool_calls", List.of(call)));
         assertEquals("\"é \\\"q\\\"\\n\"", render("{{ messages[0].content | tojson }}", messages));
         assertEquals("[{\"n\": 1, \"ok\": true}]", render("{{ messages[0].tool_calls | tojson }}", messages));
         assertEquals("[\n  {\n    \"n\": 1,\n    \"ok\": true\n  }\n]",
