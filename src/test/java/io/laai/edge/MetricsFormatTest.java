@@ -37,7 +37,8 @@ class MetricsFormatTest {
     private static final Pattern HELP = Pattern.compile("# HELP (" + NAME + ") (.*)");
     private static final Pattern TYPE = Pattern.compile("# TYPE (" + NAME + ") (\\w+)");
     private static final Pattern SAMPLE = Pattern.compile("(" + NAME + ")(\\{(.*)\\})? (\\S+)( -?\\d+(\\.\\d+)?)?");
-    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\[\\\\\"n])*)\"(,|$)");
+    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]++|\\\\[\\\\\"n])*+)\"(,|$)");
+    // Possessive quantifiers: a long label value (an http_server_requests uri) must not recurse per character.
     private static final Pattern VALUE = Pattern.compile("[-+]?(\\d+(\\.\\d*)?([eE][-+]?\\d+)?|\\.\\d+|Inf|NaN)");
 
     private static void someTraffic() {
