@@ -304,16 +304,6 @@ public class ChatCompletionsResource {
 
     private static String chunk(String id, long created, OpenAiRequest req, int index, ObjectNode delta, String finish,
             List<GenerateResponse.Applied> applied) {
-        ObjectNode n = req.head(id, created, applied, "chat.completion.chunk");
-        ObjectNode choice = n.putArray("choices").addObject();
-        choice.put("index", index);
-        choice.set("delta", delta);
-        choice.putNull("logprobs");
-        if (finish == null) {
-            choice.putNull("finish_reason");
-        } else {
-            choice.put("finish_reason", finish);
-        }
-        return n.toString();
+        return req.chunk(id, created, applied, "chat.completion.chunk", index, "delta", delta, finish);
     }
 }

@@ -26,6 +26,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 
 import io.laai.LaaiConfig;
 import io.laai.ModelService;
@@ -288,17 +289,7 @@ public class CompletionsResource {
 
     private static String chunk(String id, long created, OpenAiRequest req, int index, String text, String finish,
             List<GenerateResponse.Applied> applied) {
-        ObjectNode n = req.head(id, created, applied, "text_completion");
-        ObjectNode choice = n.putArray("choices").addObject();
-        choice.put("text", text);
-        choice.put("index", index);
-        choice.putNull("logprobs");
-        if (finish == null) {
-            choice.putNull("finish_reason");
-        } else {
-            choice.put("finish_reason", finish);
-        }
-        return n.toString();
+        return req.chunk(id, created, applied, "text_completion", index, "text", TextNode.valueOf(text), finish);
     }
 
     static void usage(ObjectNode n, int prompt, int completion) {

@@ -191,6 +191,18 @@ final class OpenAiRequest {
         return n;
     }
 
+    /** One streamed chunk of one choice: {index, field: value, logprobs: null, finish_reason (null until its end)}. */
+    String chunk(String id, long created, List<GenerateResponse.Applied> applied, String object, int index, String field,
+            JsonNode value, String finish) {
+        ObjectNode n = head(id, created, applied, object);
+        ObjectNode choice = n.putArray("choices").addObject();
+        choice.put("index", index);
+        choice.set(field, value);
+        choice.putNull("logprobs");
+        choice.put("finish_reason", finish); // Jackson writes a null String as JSON null
+        return n.toString();
+    }
+
     /** Sampling for choice {@code index} of this request: choice i samples with seed + i. */
     SamplingParams params(int maxTokens, int index, int logprobs, Set<Integer> stopTokens, List<String> moreStops) {
         List<String> stops = new ArrayList<>(stop);
