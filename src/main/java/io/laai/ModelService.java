@@ -48,7 +48,7 @@ public class ModelService {
         try {
             ai.djl.Device device = Devices.resolve(config.device());
             model = LanguageModel.load(ModelReference.resolve(config.model()), device,
-                    io.laai.model.WeightType.resolve(config.dtype(), device));
+                    io.laai.model.WeightType.resolve(config.dtype(), device), chatTemplate(config.chatTemplate()));
         } catch (ModelFormatException | IllegalArgumentException e) {
             String advice = config.model().contains("hf:ggml-org/models/tinyllamas/stories260K.gguf")
                     ? " (the dev and test model is the 1.2 MB hf:ggml-org/models/tinyllamas/stories260K.gguf: start once with"
@@ -67,6 +67,18 @@ public class ModelService {
         LOG.infof("Model %s (%s, %d layers) loaded in %d ms, fingerprint %s; weights %s; libtorch threads intra/inter-op %s of %d CPUs",
                 model.id(), model.config().family().id(), model.config().numHiddenLayers(),
                 (System.nanoTime() - start) / 1_000_000, model.fingerprint(), weights(model), threads, EngineThreads.cpus());
+    }
+
+    /** laai.chat-template's text, or null for the model's own template. */
+    static String chatTemplate(java.util.Optional<String> file) {
+        if (file.isEmpty()) {
+            return null;
+        }
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of(file.get()));
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new ConfigurationException("laai.chat-template=" + file.get() + " cannot be read: " + e.getMessage());
+        }
     }
 
     /** "4.0 MiB f32 + 0.1 MiB bf16 on cpu": what the weights take on their device, by type. */

@@ -50,6 +50,10 @@ public class EvalCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "auto", description = "weight matrices in auto (f32 on CPU, f16 on a GPU), f32 or f16")
     String dtype;
 
+    @Option(names = "--chat-template", description = "a Jinja2 chat template for demonstrations given as messages, in place of"
+            + " the model's own")
+    java.nio.file.Path chatTemplate;
+
     @Option(names = "--set", description = "a training setting for laai, e.g. --set lambda2=0.01 (repeatable)")
     Map<String, String> settings = new LinkedHashMap<>();
 
@@ -69,7 +73,7 @@ public class EvalCommand implements Callable<Integer> {
                 throw new CliException(tasks + ": task " + t.task() + " has no test items to evaluate");
             }
         }
-        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype)) {
+        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype, chatTemplate)) {
             List<Map<String, Object>> rows = new ArrayList<>();
             Map<String, Double> sums = new LinkedHashMap<>();
             System.out.println("| task | " + String.join(" | ", methods) + " |");

@@ -11,9 +11,22 @@ final class ModelOption {
     }
 
     static LanguageModel load(String reference, Device device, String dtype) {
+        return load(reference, device, dtype, null);
+    }
+
+    /** chatTemplate: a Jinja2 file used as the model's chat template (--chat-template), or null for the model's own. */
+    static LanguageModel load(String reference, Device device, String dtype, java.nio.file.Path chatTemplate) {
+        String template = null;
+        if (chatTemplate != null) {
+            try {
+                template = java.nio.file.Files.readString(chatTemplate);
+            } catch (java.io.IOException e) {
+                throw new CliException("--chat-template " + chatTemplate + " cannot be read: " + e.getMessage());
+            }
+        }
         try {
             return LanguageModel.load(ModelReference.resolve(reference), device,
-                    io.laai.model.WeightType.resolve(dtype, device));
+                    io.laai.model.WeightType.resolve(dtype, device), template);
         } catch (ModelFormatException | IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }

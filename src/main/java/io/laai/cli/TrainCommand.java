@@ -81,6 +81,10 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "auto", description = "weight matrices in auto (f32 on CPU, f16 on a GPU), f32 or f16")
     String dtype;
 
+    @Option(names = "--chat-template", description = "a Jinja2 chat template for demonstrations given as messages, in place of"
+            + " the model's own")
+    java.nio.file.Path chatTemplate;
+
     @Override
     public Integer call() throws IOException {
         String problem = io.laai.contract.TaskId.problem(task);
@@ -92,7 +96,7 @@ public class TrainCommand implements Callable<Integer> {
             throw new CliException("--export " + export + ": the one export format is llama.cpp");
         }
         List<Demonstration> demonstrations = TaskFile.readDemonstrations(demos);
-        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype)) {
+        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype, chatTemplate)) {
             if (export != null) {
                 cfg = exportable(cfg, lm.config().numHiddenLayers());
             }

@@ -126,7 +126,7 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
         }
         JsonNode demos = node.get("demonstrations");
         if (demos == null || !demos.isArray() || demos.isEmpty()) {
-            throw new Invalid(Invalid.INVALID_BATCH, "demonstrations must be a non-empty array of {prompt, completion}");
+            throw new Invalid(Invalid.INVALID_BATCH, "demonstrations must be a non-empty array of {prompt, completion} or {messages, completion}");
         }
         if (demos.size() > limits.maxDemonstrations()) {
             throw new Invalid(Invalid.OVERSIZE, "demonstrations has " + demos.size() + " entries; the limit is "
@@ -140,7 +140,9 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
         }
         for (int i = 0; i < list.size(); i++) {
             Demonstration d = list.get(i);
-            if (d.prompt().length() > limits.maxFieldChars() || d.completion().length() > limits.maxFieldChars()) {
+            int promptChars = d.isChat() ? d.messages().stream().mapToInt(m -> String.valueOf(m.get("content")).length())
+                    .max().orElse(0) : d.prompt().length();
+            if (promptChars > limits.maxFieldChars() || d.completion().length() > limits.maxFieldChars()) {
                 throw new Invalid(Invalid.OVERSIZE, "demonstrations[" + i + "] has a field over " + limits.maxFieldChars()
                         + " characters");
             }
@@ -216,7 +218,7 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
         n.put("task", task);
         var arr = n.putArray("demonstrations");
         for (Demonstration d : demonstrations) {
-            arr.addObject().put("prompt", d.prompt()).put("completion", d.completion());
+            TaskFile.write(arr.addObject(), d);
         }
         n.put("mode", mode);
         if (modelFingerprint != null) {

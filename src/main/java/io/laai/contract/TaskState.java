@@ -79,7 +79,7 @@ public record TaskState(String task, long version, List<Demonstration> window, M
         config.forEach(c::put);
         var w = n.putArray("window");
         for (Demonstration d : window) {
-            w.addObject().put("prompt", d.prompt()).put("completion", d.completion());
+            io.laai.train.TaskFile.write(w.addObject(), d);
         }
         try {
             return JSON.writeValueAsBytes(n);
@@ -91,10 +91,7 @@ public record TaskState(String task, long version, List<Demonstration> window, M
     public static TaskState fromJson(byte[] bytes) {
         try {
             JsonNode n = JSON.readTree(bytes);
-            List<Demonstration> window = new ArrayList<>();
-            for (JsonNode d : n.path("window")) {
-                window.add(new Demonstration(d.path("prompt").asText(), d.path("completion").asText()));
-            }
+            List<Demonstration> window = io.laai.train.TaskFile.demos(n.get("window"), "window");
             Map<String, String> config = new LinkedHashMap<>();
             n.path("config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
             if (!n.hasNonNull("task") || !n.hasNonNull("version")) {

@@ -2,7 +2,6 @@ package io.laai.edge;
 
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,6 +30,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.laai.LaaiConfig;
 import io.laai.ModelService;
+import io.laai.chat.ChatMessages;
 import io.laai.chat.ChatTemplate;
 import io.laai.model.Generator;
 import io.laai.model.LanguageModel;
@@ -39,7 +39,7 @@ import io.smallrye.common.annotation.Blocking;
 
 /**
  * OpenAI-compatible chat completions: the messages are rendered with the model's chat template
- * (see {@link ChatTemplates}) with the generation prompt, and the answer stops at the template's
+ * (the model's own, or laai.chat-template) with the generation prompt, and the answer stops at the template's
  * end-of-turn token. model and the laai extension steer the assistant's turn as in completions.
  */
 @Path("/v1/chat/completions")
@@ -57,21 +57,12 @@ public class ChatCompletionsResource {
     ModelService models;
 
     @Inject
-    ChatTemplates templates;
-
-    @Inject
     LaaiConfig config;
 
     private static final Set<String> FIELDS = Set.of("model", "messages", "max_tokens", "max_completion_tokens",
             "temperature", "top_p", "seed", "stop", "stream", "stream_options", "user", "n", "logprobs", "top_logprobs",
             "presence_penalty", "frequency_penalty", "logit_bias", "tools", "tool_choice", "functions", "function_call",
             "parallel_tool_calls", "response_format", "modalities", "store", "metadata", "service_tier", "laai");
-
-    private static final Set<String> MESSAGE_FIELDS = Set.of("role", "content", "name", "tool_calls", "tool_call_id",
-            "refusal");
-
-    /** Most messages one conversation may hold. */
-    static final int MAX_MESSAGES = 512;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -97,7 +88,12 @@ public class ChatCompletionsResource {
         LaaiConfig.Edge limits = config.edge();
         OpenAiRequest req = new OpenAiRequest(body, registry, limits, lm.config().vocabSize());
         neutral(body);
-        List<Map<String, Object>> messages = messages(body.raw("messages"));
+        List<Map<String, Object>> messages;
+        try {
+            messages = ChatMessages.parse(body.raw("messages"), "messages", limits.maxPromptChars());
+        } catch (IllegalArgumentException e) {
+            throw Problem.Failure.badRequest(e.getMessage()).param("messages");
+        }
         boolean logprobs = Boolean.TRUE.equals(body.bool("logprobs"));
         Integer top = body.integer("top_logprobs");
         if (top != null && (top < 0 || top > SamplingParams.MAX_LOGPROBS)) {
@@ -122,7 +118,9 @@ public class ChatCompletionsResource {
         } catch (Problem.Failure f) {
             throw f.param(limitField);
         }
-        ChatTemplate template = templates.require();
+        ChatTemplate template = lm.chat().orElseThrow(() -> Problem.Failure.badRequest("the model '" + lm.id()
+                + "' has no chat template; set laai.chat-template to a Jinja2 template file, or use /v1/completions")
+                .param("messages"));
         String prompt;
         try {
             prompt = template.render(messages, true);
@@ -134,8 +132,7 @@ public class ChatCompletionsResource {
             throw Problem.Failure.badRequest("the conversation renders to " + prompt.length() + " characters; the limit is "
                     + limits.maxPromptChars() + " (laai.edge.max-prompt-chars)").param("messages");
         }
-        // The template writes the BOS token itself, so the tokenizer must not add another (as transformers does).
-        int[] ids = lm.tokenizer().encode(prompt, false);
+        int[] ids = lm.encodeRendered(prompt);
         Set<Integer> stopTokens = new HashSet<>();
         List<String> stopTexts = new ArrayList<>();
         for (String end : template.endOfTurn()) {
@@ -229,77 +226,6 @@ public class ChatCompletionsResource {
         }
         String tier = body.string("service_tier");
         OpenAiRequest.unsupported("service_tier", tier != null && !tier.equals("auto") && !tier.equals("default"));
-    }
-
-    /** Messages as the template sees them: role, content as a string, and whatever else the client sent. */
-    static List<Map<String, Object>> messages(JsonNode v) {
-        if (v == null) {
-            throw Problem.Failure.badRequest("messages is required: a list of {role, content}").param("messages");
-        }
-        if (!v.isArray() || v.size() == 0) {
-            throw JsonBody.wrongType("messages", "a non-empty list of {role, content}", v);
-        }
-        if (v.size() > MAX_MESSAGES) {
-            throw Problem.Failure.badRequest("messages has " + v.size() + " entries; at most " + MAX_MESSAGES
-                    + " are allowed").param("messages");
-        }
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (int i = 0; i < v.size(); i++) {
-            String at = "messages[" + i + "]";
-            JsonBody m = JsonBody.of(v.get(i), at + " is {role, content}", MESSAGE_FIELDS);
-            String role = m.string("role");
-            if (role == null || !Set.of("system", "developer", "user", "assistant", "tool").contains(role)) {
-                throw Problem.Failure.badRequest(at + ".role must be system, developer, user, assistant or tool, was "
-                        + (role == null ? "missing" : "'" + role + "'")).param("messages");
-            }
-            Map<String, Object> message = new LinkedHashMap<>();
-            // Templates know system, not OpenAI's newer developer role, which means the same.
-            message.put("role", role.equals("developer") ? "system" : role);
-            message.put("content", content(m.raw("content"), at, role));
-            for (String f : List.of("name", "tool_call_id")) {
-                String s = m.string(f);
-                if (s != null) {
-                    message.put(f, s);
-                }
-            }
-            JsonNode calls = m.array("tool_calls");
-            if (calls != null) {
-                message.put("tool_calls", JSON.convertValue(calls, List.class));
-            }
-            out.add(message);
-        }
-        return out;
-    }
-
-    /** A string, or OpenAI's content parts of type text joined with newlines (as vLLM does); null only for the assistant. */
-    private static String content(JsonNode c, String at, String role) {
-        if (c == null) {
-            if (role.equals("assistant")) {
-                return null;
-            }
-            throw Problem.Failure.badRequest(at + ".content is required").param("messages");
-        }
-        if (c.isTextual()) {
-            return c.asText();
-        }
-        if (!c.isArray()) {
-            throw JsonBody.wrongType(at + ".content", "a string or a list of content parts", c);
-        }
-        List<String> texts = new ArrayList<>();
-        for (int j = 0; j < c.size(); j++) {
-            JsonBody part = JsonBody.of(c.get(j), at + ".content[" + j + "] is {type: text, text}", Set.of("type", "text"));
-            String type = part.string("type");
-            if (!"text".equals(type)) {
-                throw Problem.Failure.badRequest(at + ".content[" + j + "] has type " + (type == null ? "missing" : "'" + type
-                        + "'") + "; this server takes text parts only").param("messages");
-            }
-            String text = part.string("text");
-            if (text == null) {
-                throw Problem.Failure.badRequest(at + ".content[" + j + "] needs text").param("messages");
-            }
-            texts.add(text);
-        }
-        return String.join("\n", texts);
     }
 
     private static String chunk(String id, long created, OpenAiRequest req, int index, ObjectNode delta, String finish,

@@ -41,13 +41,15 @@ public class HttpLimits {
     /**
      * The Prometheus client answers OpenMetrics to {@code Accept: *}{@code /*}; scrapers and
      * promtool that did not ask for it expect the classic text format, so only a request naming
-     * application/openmetrics-text gets OpenMetrics.
+     * application/openmetrics-text gets OpenMetrics. The metrics route matches only its exact
+     * media type (a plain {@code application/openmetrics-text} was a bodiless 406), so the
+     * request is given that.
      */
     private static void classicMetricsUnlessAsked(RoutingContext ctx) {
         String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
-        if (accept == null || !accept.contains("application/openmetrics-text")) {
-            ctx.request().headers().set(HttpHeaders.ACCEPT, "text/plain; version=0.0.4");
-        }
+        boolean openMetrics = accept != null && accept.contains("application/openmetrics-text");
+        ctx.request().headers().set(HttpHeaders.ACCEPT, openMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                : "text/plain; version=0.0.4");
         ctx.next();
     }
 

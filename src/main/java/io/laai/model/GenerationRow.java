@@ -37,7 +37,7 @@ final class GenerationRow {
                 }
             }
         }
-        int[] ids = request.tokens() != null ? request.tokens().clone() : model.tokenizer().encode(request.prompt(), true);
+        int[] ids = request.tokens() != null ? request.tokens().clone() : model.encodePrompt(request.prompt());
         return ids.length == 0 ? new int[] {model.config().bosTokenId()} : ids;
     }
 

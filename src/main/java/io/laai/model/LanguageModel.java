@@ -7,11 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.LocalDate;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 
 import ai.djl.Device;
+
+import io.laai.chat.ChatTemplate;
 
 /**
  * An immutable, shared model: config, tokenizer, the transformer on its device, and the
@@ -26,14 +29,20 @@ public final class LanguageModel implements AutoCloseable {
     private final String fingerprint;
     private final GenerationDefaults generationDefaults;
     private final LoadedModel.Chat chat;
+    private final ChatTemplate chatTemplate;
+    private final String bosText; // read on every prompt (encodePrompt), so decoded once
 
-    private LanguageModel(LoadedModel loaded, Device device, ai.djl.ndarray.types.DataType matrices) {
+    private LanguageModel(LoadedModel loaded, Device device, ai.djl.ndarray.types.DataType matrices, String template) {
         this.id = loaded.id();
         this.config = loaded.config();
         this.generationDefaults = loaded.generationDefaults();
-        this.chat = loaded.chat();
+        this.chat = template == null ? loaded.chat()
+                : new LoadedModel.Chat(template, loaded.chat().bosToken(), loaded.chat().eosToken());
         this.fingerprint = fingerprint(loaded.config(), loaded.weights());
         this.tokenizer = TextTokenizer.fromJson(loaded.tokenizerJson(), loaded.id());
+        this.bosText = chat.bosToken() != null ? chat.bosToken() : tokenizer.tokenText(config.bosTokenId());
+        this.chatTemplate = chat.template() == null ? null
+                : new ChatTemplate(chat.template(), bosTokenText(), eosTokenText(), LocalDate::now);
         try {
             this.transformer = new Transformer(loaded.config(), loaded.weights(), device, matrices);
         } catch (RuntimeException e) {
@@ -49,6 +58,11 @@ public final class LanguageModel implements AutoCloseable {
 
     /** With the weight matrices in {@code matrices} (laai.dtype; see {@link WeightType}). */
     public static LanguageModel load(Path path, Device device, ai.djl.ndarray.types.DataType matrices) {
+        return load(path, device, matrices, null);
+    }
+
+    /** With {@code chatTemplate}, when not null, as the model's chat template in place of the one it ships (laai.chat-template). */
+    public static LanguageModel load(Path path, Device device, ai.djl.ndarray.types.DataType matrices, String chatTemplate) {
         EngineThreads.configure(null, null); // the defaults, unless the service or -D set them first
         LoadedModel loaded;
         if (Files.isDirectory(path)) {
@@ -58,7 +72,7 @@ public final class LanguageModel implements AutoCloseable {
         } else {
             throw new ModelFormatException(path, "no such file or directory");
         }
-        return new LanguageModel(loaded, device, matrices);
+        return new LanguageModel(loaded, device, matrices, chatTemplate);
     }
 
     public String id() {
@@ -85,14 +99,37 @@ public final class LanguageModel implements AutoCloseable {
         return generationDefaults;
     }
 
-    /** The chat template the model ships, if any. */
+    /** The chat template the model ships (or the one given at load), if any. */
     public java.util.Optional<String> chatTemplate() {
         return java.util.Optional.ofNullable(chat.template());
     }
 
+    /** The chat template, ready to render, if the model has one. */
+    public java.util.Optional<ChatTemplate> chat() {
+        return java.util.Optional.ofNullable(chatTemplate);
+    }
+
+    /**
+     * The tokens of a conversation rendered by {@link #chat()}: without the tokenizer's special
+     * tokens, since the template writes BOS itself (as transformers does). Chat requests and
+     * chat-formatted demonstrations are both encoded here, so a task trains on what it serves.
+     */
+    public int[] encodeRendered(String rendered) {
+        return tokenizer.encode(rendered, false);
+    }
+
+    /**
+     * The tokens of a text prompt: with the tokenizer's special tokens (BOS), unless the text
+     * already begins with the BOS token, as a prompt rendered by the chat template does; then it
+     * is read as {@link #encodeRendered} reads it, and never gets a second BOS.
+     */
+    public int[] encodePrompt(String text) {
+        return tokenizer.encode(text, bosText.isEmpty() || !text.startsWith(bosText));
+    }
+
     /** The text of the model's BOS token as a chat template receives it (the tokenizer_config's, else the vocabulary's). */
     public String bosTokenText() {
-        return chat.bosToken() != null ? chat.bosToken() : tokenizer.tokenText(config.bosTokenId());
+        return bosText;
     }
 
     public String eosTokenText() {

@@ -1,5 +1,6 @@
 package io.laai.train;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,7 +24,7 @@ public final class Baselines {
     }
 
     /** Train pairs in the prompt, one per line, before the test prompt. */
-    public static String fewShotPrefix(List<Demonstration> train) {
+    static String fewShotPrefix(List<Demonstration> train) {
         StringBuilder sb = new StringBuilder();
         for (Demonstration d : train) {
             sb.append(d.prompt()).append(d.completion()).append('\n');
@@ -31,8 +32,34 @@ public final class Baselines {
         return sb.toString();
     }
 
+    /**
+     * The train pairs shown before each test item: as lines of text before a text prompt, as
+     * earlier turns of the conversation before a chat item (its own system message first).
+     */
     public static double fewShot(LanguageModel lm, List<Demonstration> train, List<Demonstration> test) {
-        return Evaluator.accuracy(lm, test.stream().map(d -> Steering.NONE).toList(), test, fewShotPrefix(train));
+        if (test.stream().noneMatch(Demonstration::isChat)) {
+            List<Demonstration> text = Demonstration.rendered(lm, train);
+            return Evaluator.accuracy(lm, test.stream().map(d -> Steering.NONE).toList(), test, fewShotPrefix(text));
+        }
+        List<Map<String, Object>> turns = new ArrayList<>();
+        for (Demonstration d : train) {
+            if (d.isChat()) {
+                d.messages().stream().filter(m -> !"system".equals(m.get("role"))).forEach(turns::add);
+            } else {
+                turns.add(Map.of("role", "user", "content", d.prompt()));
+            }
+            turns.add(Map.of("role", "assistant", "content", d.completion()));
+        }
+        List<Demonstration> shown = new ArrayList<>();
+        for (Demonstration d : test) {
+            List<Map<String, Object>> messages = new ArrayList<>();
+            List<Map<String, Object>> own = d.isChat() ? d.messages() : List.of(Map.of("role", "user", "content", d.prompt()));
+            own.stream().filter(m -> "system".equals(m.get("role"))).forEach(messages::add);
+            messages.addAll(turns);
+            own.stream().filter(m -> !"system".equals(m.get("role"))).forEach(messages::add);
+            shown.add(Demonstration.chat(messages, d.completion()));
+        }
+        return Evaluator.accuracy(lm, shown.stream().map(d -> Steering.NONE).toList(), shown, "");
     }
 
     /**
@@ -44,8 +71,8 @@ public final class Baselines {
         ModelConfig c = lm.config();
         float[][] sum = new float[c.numHiddenLayers()][c.hiddenSize()];
         for (Demonstration d : train) {
-            float[][] with = Activations.lastTokenResiduals(lm, lm.tokenizer().encode(d.prompt() + d.completion(), true));
-            float[][] without = Activations.lastTokenResiduals(lm, lm.tokenizer().encode(d.prompt(), true));
+            float[][] with = Activations.lastTokenResiduals(lm, d.fullTokens(lm));
+            float[][] without = Activations.lastTokenResiduals(lm, d.promptTokens(lm));
             for (int l = 0; l < sum.length; l++) {
                 for (int j = 0; j < sum[l].length; j++) {
                     sum[l][j] += (with[l][j] - without[l][j]) / train.size();

@@ -3,7 +3,6 @@ package io.laai.train;
 import java.util.List;
 
 import io.laai.model.LanguageModel;
-import io.laai.model.TextTokenizer;
 
 /**
  * Demonstrations as one left-padded, teacher-forced batch: token ids, positions, which positions
@@ -31,10 +30,14 @@ final class EncodedBatch {
         this.completionTokens = completionTokens;
     }
 
-    /** Tokens of prompt + completion; the completion is what follows the prompt's own tokenization. */
-    static int[][] split(TextTokenizer tok, Demonstration d, int context) {
-        int[] full = tok.encode(d.prompt() + d.completion(), true);
-        int[] prompt = tok.encode(d.prompt(), true);
+    /**
+     * Tokens of prompt + completion; the completion is what follows the prompt's own tokenization.
+     * A chat demonstration is rendered by the model's chat template first (see {@link Demonstration#rendered}).
+     */
+    static int[][] split(LanguageModel lm, Demonstration d) {
+        int context = lm.config().maxPositionEmbeddings();
+        int[] full = d.fullTokens(lm);
+        int[] prompt = d.promptTokens(lm);
         int k = 0;
         while (k < prompt.length && k < full.length && prompt[k] == full[k]) {
             k++;
@@ -42,12 +45,11 @@ final class EncodedBatch {
         // Tokenizers may merge across the seam; the shared prefix is the prompt then.
         k = Math.max(1, Math.min(k, full.length - 1));
         if (full.length > context) {
-            throw new IllegalArgumentException("the demonstration '" + Demonstration.abbreviate(d.prompt()) + "' is "
-                    + full.length + " tokens; the model's context is " + context);
+            throw new IllegalArgumentException("the demonstration '" + d.describe() + "' is " + full.length
+                    + " tokens; the model's context is " + context);
         }
         if (full.length < 2) {
-            throw new IllegalArgumentException("the demonstration '" + Demonstration.abbreviate(d.prompt())
-                    + "' has no completion tokens");
+            throw new IllegalArgumentException("the demonstration '" + d.describe() + "' has no completion tokens");
         }
         return new int[][] {java.util.Arrays.copyOf(full, k), java.util.Arrays.copyOfRange(full, k, full.length)};
     }
@@ -56,7 +58,12 @@ final class EncodedBatch {
     static int[] lengths(LanguageModel lm, List<Demonstration> demos) {
         int[] out = new int[demos.size()];
         for (int i = 0; i < out.length; i++) {
-            int[][] p = split(lm.tokenizer(), demos.get(i), lm.config().maxPositionEmbeddings());
+            int[][] p;
+            try {
+                p = split(lm, demos.get(i));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("demonstrations[" + i + "]: " + e.getMessage(), e);
+            }
             out[i] = p[0].length + p[1].length;
         }
         return out;
@@ -77,11 +84,10 @@ final class EncodedBatch {
         if (demos.isEmpty()) {
             throw new IllegalArgumentException("no demonstrations to train on");
         }
-        int context = lm.config().maxPositionEmbeddings();
         int[][][] parts = new int[demos.size()][][];
         int t = 0;
         for (int i = 0; i < demos.size(); i++) {
-            parts[i] = split(lm.tokenizer(), demos.get(i), context);
+            parts[i] = split(lm, demos.get(i));
             t = Math.max(t, parts[i][0].length + parts[i][1].length);
         }
         int[] completionTokens = new int[demos.size()];

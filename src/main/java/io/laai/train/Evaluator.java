@@ -33,11 +33,12 @@ public final class Evaluator {
     /** Whether each item's greedy continuation starts with its completion; all items in one batched generation. */
     static boolean[] correct(LanguageModel lm, List<Steering> steering, List<Demonstration> items, String prefix) {
         List<Generator.Request> requests = new ArrayList<>();
-        int context = lm.config().maxPositionEmbeddings();
         for (int i = 0; i < items.size(); i++) {
-            Demonstration d = items.get(i);
-            int tokens = EncodedBatch.split(lm.tokenizer(), d, context)[1].length;
-            requests.add(new Generator.Request(prefix + d.prompt(), SamplingParams.greedy(tokens + 1), steering.get(i)));
+            Demonstration d = new Demonstration(prefix + items.get(i).rendered(lm).prompt(), items.get(i).completion(),
+                    items.get(i).messages());
+            int tokens = EncodedBatch.split(lm, d)[1].length;
+            requests.add(new Generator.Request(d.prompt(), d.promptTokens(lm), SamplingParams.greedy(tokens + 1),
+                    steering.get(i)));
         }
         List<Generator.Result> results = new Generator(lm).generate(requests, null);
         boolean[] correct = new boolean[items.size()];

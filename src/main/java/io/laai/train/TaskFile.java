@@ -9,7 +9,10 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** The JSONL files of README: task files (task, train, test) and demonstration files (prompt, completion). */
+/**
+ * The JSONL files of README: task files (task, train, test) and demonstration files (prompt and
+ * completion, or messages and completion).
+ */
 public final class TaskFile {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -56,7 +59,7 @@ public final class TaskFile {
             return out;
         }
         if (!array.isArray()) {
-            throw new IllegalArgumentException(where + ": expected an array of {prompt, completion}");
+            throw new IllegalArgumentException(where + ": expected an array of {prompt, completion} or {messages, completion}");
         }
         for (int i = 0; i < array.size(); i++) {
             out.add(demo(array.get(i), where + "[" + i + "]"));
@@ -64,17 +67,43 @@ public final class TaskFile {
         return out;
     }
 
+    /** The most characters of one chat demonstration's messages, all contents together. */
+    static final int MAX_MESSAGE_CHARS = 1 << 20;
+
+    /** {prompt, completion}, or a chat demonstration {messages, completion}. */
     private static Demonstration demo(JsonNode node, String where) {
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException(where + ": a demonstration is an object {prompt, completion} or"
+                    + " {messages, completion}");
+        }
         JsonNode p = node.get("prompt");
+        JsonNode m = node.get("messages");
         JsonNode c = node.get("completion");
-        if (p == null || !p.isTextual() || c == null || !c.isTextual()) {
-            throw new IllegalArgumentException(where + ": needs string fields prompt and completion");
+        if (p != null && m != null) {
+            throw new IllegalArgumentException(where + ": has both prompt and messages; give one");
+        }
+        if ((m == null && (p == null || !p.isTextual())) || c == null || !c.isTextual()) {
+            throw new IllegalArgumentException(where + ": needs string fields prompt and completion (or messages and"
+                    + " completion)");
         }
         try {
+            if (m != null) {
+                return Demonstration.chat(io.laai.chat.ChatMessages.parse(m, "messages", MAX_MESSAGE_CHARS), c.asText());
+            }
             return new Demonstration(p.asText(), c.asText());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage());
         }
+    }
+
+    /** A demonstration as the files and topics write it: what {@link #demos} reads back. */
+    public static void write(com.fasterxml.jackson.databind.node.ObjectNode out, Demonstration d) {
+        if (d.isChat()) {
+            out.set("messages", io.laai.chat.ChatMessages.toJson(d.messages()));
+        } else {
+            out.put("prompt", d.prompt());
+        }
+        out.put("completion", d.completion());
     }
 
     private interface LineHandler {

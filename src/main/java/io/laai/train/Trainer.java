@@ -67,6 +67,9 @@ public final class Trainer {
      * them all. {@code millis} of each result is the whole call's time.
      */
     public List<TrainResult> trainMany(List<Job> jobs, TrainingProgress cancellation) {
+        // Chat demonstrations are rendered once here, not at every encoding.
+        jobs = jobs.stream().map(j -> new Job(j.task(), j.version(), Demonstration.rendered(lm, j.demos()), j.cfg(),
+                j.previous(), j.progress())).toList();
         Map<String, List<Integer>> groups = new LinkedHashMap<>();
         for (int j = 0; j < jobs.size(); j++) {
             TrainConfig c = jobs.get(j).cfg();

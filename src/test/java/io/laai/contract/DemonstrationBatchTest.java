@@ -105,6 +105,32 @@ class DemonstrationBatchTest {
         assertEquals(41, twice.offset(), "an attempt covers nothing yet");
     }
 
+    @Test
+    void chatDemonstrationsKeepTheirMessagesThroughTheTopicAndTheTaskState() {
+        String value = "{\"demonstrations\": [{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"},"
+                + " {\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"A pet?\"}]}],"
+                + " \"completion\": \" dog\"}, {\"prompt\": \"a\", \"completion\": \" b\"}]}";
+        DemonstrationBatch b = DemonstrationBatch.parse("t", value.getBytes(StandardCharsets.UTF_8), LIMITS);
+        Demonstration chat = b.demonstrations().get(0);
+        assertTrue(chat.isChat());
+        assertEquals(null, chat.prompt(), "rendered by the trainer's template, not here");
+        assertEquals(List.of(Map.of("role", "system", "content", "Be brief."), Map.of("role", "user", "content", "A pet?")),
+                chat.messages(), "content parts become the text a template reads");
+        assertEquals(b, DemonstrationBatch.parse("t", b.toJson(), LIMITS), "what the edge produces, the trainer reads");
+        TaskState state = new TaskState("t", 1, b.demonstrations(), Map.of(), 0, 5, "published");
+        assertEquals(b.demonstrations(), TaskState.fromJson(state.toJson()).window());
+
+        String ok = "\"completion\": \" b\"}]}";
+        assertTrue(refusal("t", "{\"demonstrations\": [{\"prompt\": \"a\", \"messages\": [], " + ok)
+                .contains("demonstrations[0]: has both prompt and messages"));
+        assertTrue(refusal("t", "{\"demonstrations\": [{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}], " + ok)
+                .contains("demonstrations[0]: messages[0].role must be system, developer, user, assistant or tool, was a string"));
+        assertTrue(refusal("t", "{\"demonstrations\": [{\"messages\": [{\"role\": \"user\"}], " + ok)
+                .contains("messages[0].content is required"));
+        assertTrue(refusal("t", "{\"demonstrations\": [{\"messages\": [{\"role\": \"user\", \"content\": \""
+                + "x".repeat(21) + "\"}], " + ok).startsWith("oversize: demonstrations[0] has a field over 20"));
+    }
+
     static DemonstrationBatch batch(String mode, String prompt) {
         return new DemonstrationBatch("t", List.of(new Demonstration(prompt, " x")), mode, null, Map.of());
     }

@@ -60,9 +60,6 @@ class OpenAiClientsTest {
     @Inject
     RegistryService registry;
 
-    @Inject
-    ChatTemplates templates;
-
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
@@ -141,7 +138,7 @@ class OpenAiClientsTest {
     @Test
     void chatStreamedAndNotEqualsTheRenderedPrompt() throws Exception {
         Intervention dog = TestInterventions.publish(bootstrap, registry, models.model().fingerprint(), "lc-chat", 1);
-        ChatTemplate template = templates.get().orElseThrow();
+        ChatTemplate template = models.model().chat().orElseThrow();
         String rendered = template.render(java.util.List.of(java.util.Map.of("role", "user", "content", "Tell me a story")),
                 true);
         int[] ids = models.model().tokenizer().encode(rendered, false);

@@ -78,6 +78,47 @@ class StreamingServiceTest {
         given().get("/q/health/ready").then().statusCode(200).body(containsString("laai-trainer"));
     }
 
+    /** Demonstrations as conversations, trained through the edge's ingest and served by its chat endpoint. */
+    @Test
+    void aTaskTaughtAsConversationsSteersTheAssistantsTurn() throws Exception {
+        TaskFile.Task task = TaskFile.readTasks(SharedData.root().resolve("tasks/stories260K-examples.jsonl")).stream()
+                .filter(t -> t.task().equals("boy-named-max")).findFirst().orElseThrow();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var body = json.createObjectNode();
+        var demos = body.putArray("demonstrations");
+        for (var d : task.train()) {
+            var demo = demos.addObject();
+            demo.putArray("messages").add(message(json, "system", "You finish the story.")).add(message(json, "user",
+                    d.prompt()));
+            demo.put("completion", d.completion());
+        }
+        body.putObject("config").put("validation", "none"); // the test items below are the check; keeps the suite short
+        given().contentType(ContentType.JSON).body(body.toString()).post("/v1/tasks/chat-max/demonstrations").then()
+                .statusCode(202);
+        await().atMost(Duration.ofMinutes(2)).until(() -> registry.get("chat-max").isPresent());
+
+        int steeredRight = 0;
+        int baseRight = 0;
+        for (var d : task.test()) {
+            var chat = json.createObjectNode().put("max_tokens", 4).put("temperature", 0);
+            chat.putArray("messages").add(message(json, "system", "You finish the story.")).add(message(json, "user",
+                    d.prompt()));
+            String base = given().contentType(ContentType.JSON).body(chat.put("model", "base").toString())
+                    .post("/v1/chat/completions").then().statusCode(200).extract().path("choices[0].message.content");
+            String steered = given().contentType(ContentType.JSON).body(chat.put("model", "chat-max").toString())
+                    .post("/v1/chat/completions").then().statusCode(200).extract().path("choices[0].message.content");
+            baseRight += base.startsWith(d.completion()) ? 1 : 0;
+            steeredRight += steered.startsWith(d.completion()) ? 1 : 0;
+        }
+        assertEquals(0, baseRight, "the base model already answers Max");
+        assertTrue(steeredRight >= task.test().size() - 1, steeredRight + " of " + task.test().size() + " steered answers");
+    }
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode message(com.fasterxml.jackson.databind.ObjectMapper json,
+            String role, String content) {
+        return json.createObjectNode().put("role", role).put("content", content);
+    }
+
     @Test
     void aTaskStillTrainingSaysSoInsteadOfABare404() {
         String body = "{\"demonstrations\": [{\"prompt\": \"The sky was\", \"completion\": \" blue\"}],"

@@ -176,6 +176,34 @@ class TrainerTest {
     }
 
     @Test
+    void chatDemonstrationsAreTokenizedAsAChatRequestIs() throws Exception {
+        String chatml = java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/chatml.jinja"));
+        List<Map<String, Object>> messages = List.of(Map.of("role", "system", "content", "You tell stories."),
+                Map.of("role", "user", "content", "The boy was named"));
+        Demonstration chat = Demonstration.chat(messages, " Max");
+        try (LanguageModel withTemplate = LanguageModel.load(SharedData.stories260K(), Device.cpu(),
+                ai.djl.ndarray.types.DataType.FLOAT32, chatml)) {
+            String rendered = withTemplate.chat().orElseThrow().render(messages, true);
+            assertTrue(rendered.endsWith("<|im_start|>assistant\n"), rendered);
+            int[][] parts = EncodedBatch.split(withTemplate, chat);
+            // What /v1/chat/completions feeds the model: no BOS added before the template's text.
+            assertEquals(java.util.Arrays.toString(withTemplate.encodeRendered(rendered)),
+                    java.util.Arrays.toString(java.util.Arrays.copyOf(parts[0], withTemplate.encodeRendered(rendered).length)));
+            int bos = withTemplate.config().bosTokenId();
+            assertEquals(1, java.util.Arrays.stream(parts[0]).filter(t -> t == bos).count(), "one BOS, the template's");
+            assertEquals(withTemplate.config().bosTokenId(), EncodedBatch.split(withTemplate,
+                    new Demonstration("The boy was named", " Max"))[0][0], "text prompts keep theirs");
+            assertEquals(rendered, chat.rendered(withTemplate).prompt());
+            assertEquals(java.util.Arrays.deepToString(parts), java.util.Arrays.deepToString(EncodedBatch.split(withTemplate,
+                    new Demonstration(rendered, " Max"))), "a prompt the template rendered reads as the messages it came from");
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.requireTrainable(lm, List.of(new Demonstration("a", " b"), chat), Long.MAX_VALUE));
+        assertTrue(e.getMessage().startsWith("demonstrations[1]: a demonstration gives messages, but the model"), e.getMessage());
+        assertTrue(e.getMessage().contains("has no chat template"), e.getMessage());
+    }
+
+    @Test
     void nonFiniteDeltasNeverBecomeAnIntervention() {
         java.util.TreeMap<Integer, float[]> deltas = new java.util.TreeMap<>();
         float[] v = new float[lm.config().hiddenSize()];
