@@ -57,6 +57,48 @@ public final class PromptScorer {
         return out;
     }
 
+    /**
+     * The log-probabilities over the vocabulary (V per row) before each continuation token, with
+     * the continuation forced after the prompt: what generation under {@code steering} would give
+     * at each step had it produced that continuation (Δ at the prompt's last token and every later
+     * one, or at every token for the "all" rule), in one forward pass.
+     */
+    public static float[][] continuation(LanguageModel model, int[] prompt, int[] continuation, Steering steering) {
+        ModelConfig c = model.config();
+        int t = prompt.length + continuation.length;
+        if (prompt.length == 0 || t > c.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("prompt and continuation are " + t + " tokens; the model's context is "
+                    + c.maxPositionEmbeddings() + " and the prompt needs one");
+        }
+        RowDeltas.check(c, steering);
+        long[] ids = new long[t];
+        long[] pos = new long[t];
+        float[] mask = new float[t];
+        for (int j = 0; j < t; j++) {
+            ids[j] = j < prompt.length ? prompt[j] : continuation[j - prompt.length];
+            pos[j] = j;
+            mask[j] = steering.allPositions() || j >= prompt.length - 1 ? 1f : 0f;
+        }
+        boolean[][] valid = new boolean[1][t];
+        java.util.Arrays.fill(valid[0], true);
+        int vocab = c.vocabSize();
+        float[][] out = new float[continuation.length][];
+        Transformer tf = model.transformer();
+        try (NDManager m = tf.manager().newSubManager(); KvCache cache = new KvCache(m, c, 1, t);
+                NDScope scope = new NDScope()) {
+            RowDeltas deltas = RowDeltas.of(m, c, List.of(steering));
+            NDArray logits = tf.forward(m.create(ids, new Shape(1, t)), m.create(pos, new Shape(1, t)),
+                    m.create(Generator.attentionBias(valid, t, 0, t), new Shape(1, 1, t, t)), cache,
+                    deltas.hooks(m.create(mask, new Shape(1, t, 1))), false);
+            float[] all = logits.logSoftmax(-1).toFloatArray();
+            for (int k = 0; k < continuation.length; k++) {
+                int at = (prompt.length - 1 + k) * vocab;
+                out[k] = java.util.Arrays.copyOfRange(all, at, at + vocab);
+            }
+        }
+        return out;
+    }
+
     /** The prompt's token ids as the generator would see them. */
     public static int[] promptIds(LanguageModel model, Generator.Request request) {
         return GenerationRow.promptIds(model, request);

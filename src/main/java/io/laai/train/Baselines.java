@@ -24,7 +24,7 @@ public final class Baselines {
     }
 
     /** Train pairs in the prompt, one per line, before the test prompt. */
-    static String fewShotPrefix(List<Demonstration> train) {
+    public static String fewShotPrefix(List<Demonstration> train) {
         StringBuilder sb = new StringBuilder();
         for (Demonstration d : train) {
             sb.append(d.prompt()).append(d.completion()).append('\n');

@@ -48,6 +48,9 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
         if (!layers.equals("all") && !layers.equals("auto") && !layers.matches("\\d+(\\s*,\\s*\\d+)*")) {
             throw new IllegalArgumentException("layers '" + layers + "' is not all, auto or a list like 1,3");
         }
+        if (layers.equals("auto") && validation.equals("none")) {
+            throw new IllegalArgumentException("layers auto picks the layer by held-out score, so validation cannot be none");
+        }
     }
 
     /** Refuses settings over the server's maxima (laai.trainer.max-steps, max-patience), naming the limit. */

@@ -75,15 +75,45 @@ class OfflineCommandsTest {
         Path json = dir.resolve("eval.json");
         Run r = run("eval", "--model", SharedData.stories260K().toString(), "--tasks",
                 SharedData.root().resolve("tasks/stories260K-examples.jsonl").toString(), "--json", json.toString(),
-                "--device", "cpu");
+                "--device", "cpu", "--compose", "boy-named-max,went-to-the-beach");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("| **mean** |"), r.out());
-        JsonNode mean = new ObjectMapper().readTree(json.toFile()).get("mean");
+        assertTrue(r.out().contains("| task | method | KL | NLL increase | steered NLL | unchanged |"), r.out());
+        JsonNode report = new ObjectMapper().readTree(json.toFile());
+        for (JsonNode task : report.get("tasks")) {
+            JsonNode zero = task.path("side_effects").path("zero-shot");
+            assertEquals(0.0, zero.path("kl").asDouble(), 1e-9, task.toString());
+            assertEquals(1.0, zero.path("unchanged").asDouble(), task.toString());
+            JsonNode laai = task.path("side_effects").path("laai");
+            for (String field : new String[] {"kl", "nll_increase", "steered_nll", "base_nll", "unchanged"}) {
+                assertTrue(laai.path(field).isNumber(), field + " in " + task);
+            }
+            assertTrue(laai.path("kl").asDouble() > 0, "an intervention moves something: " + task);
+            assertTrue(task.path("train_seconds").asDouble() > 0 && task.path("groups_kept").asInt() > 0, task.toString());
+        }
+        JsonNode pair = report.path("composition").path(0);
+        assertEquals("[\"boy-named-max\",\"went-to-the-beach\"]", pair.path("tasks").toString());
+        assertTrue(pair.path("composed").path("boy-named-max").isNumber() && pair.path("alone").path("went-to-the-beach")
+                .isNumber(), pair.toString());
+        JsonNode mean = report.get("mean");
         assertEquals(0.0, mean.get("zero-shot").asDouble());
         assertTrue(mean.get("laai").asDouble() >= 0.8, r.out());
         assertTrue(mean.get("laai").asDouble() > mean.get("few-shot").asDouble(), r.out());
         assertTrue(mean.get("laai").asDouble() > mean.get("mean-diff").asDouble(), r.out());
         assertEquals(3, new ObjectMapper().readTree(json.toFile()).get("tasks").size());
+
+        // layers=auto chooses one layer by held-out score, so eval keeps the held-out split for it.
+        Path one = dir.resolve("one.jsonl");
+        Files.writeString(one, Files.readAllLines(SharedData.root().resolve("tasks/stories260K-examples.jsonl")).get(2) + "\n");
+        Run auto = run("eval", "--model", SharedData.stories260K().toString(), "--tasks", one.toString(), "--methods",
+                "laai", "--set", "layers=auto", "--json", json.toString(), "--device", "cpu");
+        assertEquals(0, auto.code(), auto.err());
+        assertEquals(1, new ObjectMapper().readTree(json.toFile()).path("tasks").path(0).path("layers_kept").size(),
+                auto.out());
+        Run refused = run("eval", "--model", SharedData.stories260K().toString(), "--tasks", one.toString(), "--set",
+                "layers=auto", "--set", "validation=none");
+        assertEquals(2, refused.code());
+        assertTrue(refused.err().contains("validation cannot be none"), refused.err());
     }
 
     @Test

@@ -1,0 +1,135 @@
+package io.laai.train;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import io.laai.model.Generator;
+import io.laai.model.LanguageModel;
+import io.laai.model.PromptScorer;
+import io.laai.model.SamplingParams;
+import io.laai.model.Steering;
+
+/**
+ * What an intervention does to text it was not meant for. On unrelated prompts, the base model's
+ * own greedy continuation is scored under the steered model: the mean per-token KL divergence
+ * KL(steered ‖ base) of the next-token distributions along it and the increase of its NLL; the
+ * steered model's own greedy continuation is scored under the base model (how natural the
+ * steered text is); and the share of prompts whose greedy continuation is unchanged.
+ *
+ * @param kl          mean per-token KL(steered ‖ base), nats, along the base continuations
+ * @param nllIncrease mean per-token NLL of the base continuations, steered minus base, nats
+ * @param steeredNll  mean per-token NLL of the steered continuations under the base model, nats
+ * @param baseNll     the same for the base model's own continuations (the reference for steeredNll)
+ * @param unchanged   share of prompts whose greedy continuation is the base model's
+ */
+public record SideEffects(double kl, double nllIncrease, double steeredNll, double baseNll, double unchanged) {
+
+    /** Tokens of each continuation measured. */
+    public static final int TOKENS = 16;
+
+    /** The generic prompts eval uses unless given others (src/main/resources/io/laai/train/unrelated-prompts.txt). */
+    public static List<String> defaultPrompts() {
+        try (InputStream in = SideEffects.class.getResourceAsStream("unrelated-prompts.txt")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The base model's greedy continuations of the prompts, computed once and shared by every measurement. */
+    public record Reference(List<String> texts, List<int[]> prompts, List<int[]> continuations, List<float[][]> logProbs,
+            double nll) {
+
+        public static Reference of(LanguageModel lm, List<String> prompts) {
+            if (prompts.isEmpty()) {
+                throw new IllegalArgumentException("no unrelated prompts to measure side effects on");
+            }
+            List<int[]> ids = prompts.stream().map(lm::encodePrompt).toList();
+            List<int[]> continuations = greedy(lm, ids, Steering.NONE);
+            List<float[][]> logProbs = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                logProbs.add(PromptScorer.continuation(lm, ids.get(i), continuations.get(i), Steering.NONE));
+            }
+            return new Reference(List.copyOf(prompts), ids, continuations, logProbs, SideEffects.nll(lm, ids, continuations));
+        }
+    }
+
+    /** The side effects of {@code steering} (the base model with it). */
+    public static SideEffects measure(LanguageModel lm, Reference ref, Steering steering) {
+        return measure(lm, ref, steering, ref.prompts());
+    }
+
+    /** The side effects of showing {@code prefix} before every prompt (few-shot's demonstrations). */
+    public static SideEffects measure(LanguageModel lm, Reference ref, String prefix) {
+        return measure(lm, ref, Steering.NONE, ref.texts().stream().map(t -> lm.encodePrompt(prefix + t)).toList());
+    }
+
+    private static SideEffects measure(LanguageModel lm, Reference ref, Steering steering, List<int[]> prompts) {
+        double kl = 0;
+        double increase = 0;
+        int tokens = 0;
+        for (int i = 0; i < ref.prompts().size(); i++) {
+            int[] prompt = prompts.get(i);
+            int[] cont = ref.continuations().get(i);
+            float[][] base = ref.logProbs().get(i);
+            float[][] steered = PromptScorer.continuation(lm, prompt, cont, steering);
+            for (int k = 0; k < cont.length; k++) {
+                for (int v = 0; v < base[k].length; v++) {
+                    double ps = Math.exp(steered[k][v]);
+                    kl += ps * (steered[k][v] - base[k][v]);
+                }
+                increase += base[k][cont[k]] - steered[k][cont[k]];
+                tokens++;
+            }
+        }
+        List<int[]> own = greedy(lm, prompts, steering);
+        int same = 0;
+        for (int i = 0; i < own.size(); i++) {
+            same += Arrays.equals(own.get(i), ref.continuations().get(i)) ? 1 : 0;
+        }
+        return new SideEffects(tokens == 0 ? 0 : kl / tokens, tokens == 0 ? 0 : increase / tokens,
+                nll(lm, ref.prompts(), own), ref.nll(), (double) same / own.size());
+    }
+
+    /** As JSON fields. */
+    public java.util.Map<String, Double> asMap() {
+        java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+        m.put("kl", kl);
+        m.put("nll_increase", nllIncrease);
+        m.put("steered_nll", steeredNll);
+        m.put("base_nll", baseNll);
+        m.put("unchanged", unchanged);
+        return m;
+    }
+
+    private static List<int[]> greedy(LanguageModel lm, List<int[]> prompts, Steering steering) {
+        List<Generator.Request> requests = new ArrayList<>();
+        for (int[] p : prompts) {
+            requests.add(new Generator.Request("", p, SamplingParams.greedy(TOKENS), steering));
+        }
+        return new Generator(lm).generate(requests, null).stream().map(Generator.Result::tokens).toList();
+    }
+
+    /** Mean per-token NLL of the continuations under the base model. */
+    private static double nll(LanguageModel lm, List<int[]> prompts, List<int[]> continuations) {
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] cont = continuations.get(i);
+            if (cont.length == 0) {
+                continue;
+            }
+            float[][] lp = PromptScorer.continuation(lm, prompts.get(i), cont, Steering.NONE);
+            for (int k = 0; k < cont.length; k++) {
+                sum -= lp[k][cont[k]];
+                n++;
+            }
+        }
+        return n == 0 ? 0 : sum / n;
+    }
+}
