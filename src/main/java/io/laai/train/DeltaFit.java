@@ -93,6 +93,7 @@ final class DeltaFit {
             states[p] = new State(problems.get(p), width);
             maxSteps = Math.max(maxSteps, problems.get(p).cfg().steps());
         }
+        boolean anchored = problems.stream().anyMatch(p -> p.cfg().klWeight() > 0);
         GRADIENTS.lock();
         Rows rows = null;
         try (NDManager manager = lm.transformer().manager().newSubManager();
@@ -109,20 +110,22 @@ final class DeltaFit {
                     }
                     break;
                 }
-                if (rows == null || rows.problems != active) {
-                    // Finished problems leave the batch: their rows would only cost time.
+                if (rows == null || rows.problems != active || anchored) {
+                    // Finished problems leave the batch: their rows would only cost time. Anchors rotate every step.
                     if (rows != null) {
                         rows.manager.close();
                     }
-                    rows = Rows.of(lm, manager, states, positions, memoryBudget);
+                    rows = Rows.of(lm, manager, states, positions, memoryBudget, step);
                 }
                 TreeMap<Integer, List<int[]>> users = rows.users;
                 double[] ce = new double[k];
+                double[] anchor = new double[k];
                 for (int c = 0; c < rows.chunks.size(); c++) {
-                    double[] part = crossEntropyAndGradient(lm, manager, rows.chunks.get(c), users, states, width, site,
+                    double[][] part = crossEntropyAndGradient(lm, manager, rows.chunks.get(c), users, states, width, site,
                             collector, k, c > 0);
                     for (int p = 0; p < k; p++) {
-                        ce[p] += part[p];
+                        ce[p] += part[0][p];
+                        anchor[p] += part[1][p];
                     }
                 }
                 for (int p = 0; p < k; p++) {
@@ -131,7 +134,7 @@ final class DeltaFit {
                         continue;
                     }
                     TrainConfig cfg = st.problem.cfg();
-                    double objective = ce[p] + penalty(st.params, cfg, groupSize);
+                    double objective = ce[p] + anchor[p] + penalty(st.params, cfg, groupSize);
                     if (!Double.isFinite(objective)) {
                         throw new TrainingDiverged("training diverged: the loss is " + objective + " at step " + step
                                 + " (learning_rate " + cfg.learningRate() + " is too high?)");
@@ -185,9 +188,12 @@ final class DeltaFit {
      * several when one forward and backward pass over all of them would exceed the memory budget.
      */
     private record Rows(NDManager manager, List<Inputs> chunks, TreeMap<Integer, List<int[]>> users, int problems) {
-        static Rows of(LanguageModel lm, NDManager parent, State[] states, Positions positions, long memoryBudget) {
+        /** step picks the anchors: {@link Anchors#PER_STEP} of them, in turn. */
+        static Rows of(LanguageModel lm, NDManager parent, State[] states, Positions positions, long memoryBudget,
+                int step) {
             List<Demonstration> demos = new ArrayList<>();
             List<Integer> rowProblem = new ArrayList<>();
+            List<Anchors.Anchor> rowAnchor = new ArrayList<>(); // null for a demonstration's row
             // For each layer, which (problem, parameter index) pairs have a Δ there.
             TreeMap<Integer, List<int[]>> users = new TreeMap<>();
             int problems = 0;
@@ -199,6 +205,14 @@ final class DeltaFit {
                 for (Demonstration d : states[p].problem.demos()) {
                     demos.add(d);
                     rowProblem.add(p);
+                    rowAnchor.add(null);
+                }
+                if (states[p].problem.cfg().klWeight() > 0) {
+                    for (Anchors.Anchor a : Anchors.forStep(lm, step)) {
+                        demos.add(a.demo());
+                        rowProblem.add(p);
+                        rowAnchor.add(a);
+                    }
                 }
                 List<Integer> layers = states[p].problem.layers();
                 for (int i = 0; i < layers.size(); i++) {
@@ -207,15 +221,25 @@ final class DeltaFit {
             }
             EncodedBatch all = EncodedBatch.of(lm, demos);
             int[] tokens = new int[states.length];
+            int[] anchorTokens = new int[states.length];
             for (int r = 0; r < all.size; r++) {
-                tokens[rowProblem.get(r)] += all.completionTokens[r];
+                if (rowAnchor.get(r) == null) {
+                    tokens[rowProblem.get(r)] += all.completionTokens[r];
+                } else {
+                    anchorTokens[rowProblem.get(r)] += all.completionTokens[r];
+                }
             }
+            double[] klWeight = new double[states.length];
+            for (int p = 0; p < states.length; p++) {
+                klWeight[p] = states[p].problem.cfg().klWeight();
+            }
+            Weights weights = new Weights(tokens, anchorTokens, klWeight);
             NDManager m = parent.newSubManager();
             List<Inputs> chunks = new ArrayList<>();
             MemoryEstimate memory = new MemoryEstimate(lm.config());
             if (memory.trainingBytes(all.size, all.length) <= memoryBudget) {
                 chunks.add(Inputs.of(m, all, positions, rowProblem.stream().mapToInt(Integer::intValue).toArray(),
-                        tokens, users));
+                        weights, users, rowAnchor));
             } else {
                 int[] lengths = all.rowLengths();
                 int from = 0;
@@ -228,7 +252,8 @@ final class DeltaFit {
                         to++;
                     }
                     chunks.add(Inputs.of(m, EncodedBatch.of(lm, demos.subList(from, to)), positions,
-                            rowProblem.subList(from, to).stream().mapToInt(Integer::intValue).toArray(), tokens, users));
+                            rowProblem.subList(from, to).stream().mapToInt(Integer::intValue).toArray(), weights, users,
+                            rowAnchor.subList(from, to)));
                     from = to;
                 }
             }
@@ -266,8 +291,12 @@ final class DeltaFit {
         }
     }
 
-    /** Each problem's mean cross-entropy of its completion tokens (nats); fills every problem's grads. */
-    private static double[] crossEntropyAndGradient(LanguageModel lm, NDManager manager, Inputs in,
+    /**
+     * Each problem's mean cross-entropy of its completion tokens (nats) and its anchor term
+     * (kl_weight × the mean cross-entropy of the base distribution under the steered model, on
+     * the anchors; KL(base ‖ steered) plus the base entropy, a constant); fills every problem's grads.
+     */
+    private static double[][] crossEntropyAndGradient(LanguageModel lm, NDManager manager, Inputs in,
             TreeMap<Integer, List<int[]>> users, State[] states, int width, Site site, GradientCollector collector, int k,
             boolean accumulate) {
         try (NDScope scope = new NDScope()) {
@@ -286,7 +315,8 @@ final class DeltaFit {
                 NDArray perRow = in.rowOneHot.get(e.getKey()).dot(d).expandDims(1); // (B, 1, width)
                 add[e.getKey()] = in.deltaMask.mul(perRow);                          // (B, T, width)
             }
-            NDArray perRowLoss = rowLosses(lm, in, add, site);
+            NDArray[] perRow = rowLosses(lm, in, add, site);
+            NDArray perRowLoss = perRow[1] == null ? perRow[0] : perRow[0].add(perRow[1]);
             NDArray loss = perRowLoss.sum();
             collector.backward(loss);
             for (var e : users.entrySet()) {
@@ -305,17 +335,23 @@ final class DeltaFit {
                     }
                 }
             }
-            float[] rowLoss = perRowLoss.toFloatArray();
-            double[] ce = new double[k];
+            float[] rowLoss = perRow[0].toFloatArray();
+            float[] anchorLoss = perRow[1] == null ? new float[rowLoss.length] : perRow[1].toFloatArray();
+            double[][] out = new double[2][k];
             for (int r = 0; r < rowLoss.length; r++) {
-                ce[in.rowProblem[r]] += rowLoss[r];
+                out[0][in.rowProblem[r]] += rowLoss[r];
+                out[1][in.rowProblem[r]] += anchorLoss[r];
             }
-            return ce;
+            return out;
         }
     }
 
-    /** Per row: −Σ log p(completion token) / (its problem's completion tokens), so rows sum to each problem's mean. */
-    private static NDArray rowLosses(LanguageModel lm, Inputs in, NDArray[] add, Site site) {
+    /**
+     * Per row: −Σ log p(completion token) / (its problem's completion tokens), so rows sum to each
+     * problem's mean; and, where the batch has anchor rows, their weighted cross-entropy of the base
+     * distribution (else null).
+     */
+    private static NDArray[] rowLosses(LanguageModel lm, Inputs in, NDArray[] add, Site site) {
         Hooks hooks = new Hooks() {
             @Override
             public NDArray attnHeads(int layer) {
@@ -328,8 +364,14 @@ final class DeltaFit {
             }
         };
         NDArray logits = lm.transformer().forward(in.ids, in.positions, in.bias, null, hooks, false); // (B, T, V)
-        NDArray logp = logits.logSoftmax(-1).gather(in.targets.expandDims(-1), -1).squeeze(-1);   // (B, T)
-        return logp.mul(in.weights).sum(new int[] {1});
+        NDArray all = logits.logSoftmax(-1);
+        NDArray logp = all.gather(in.targets.expandDims(-1), -1).squeeze(-1);                     // (B, T)
+        NDArray task = logp.mul(in.weights).sum(new int[] {1});
+        if (in.anchorIds == null) {
+            return new NDArray[] {task, null};
+        }
+        NDArray soft = all.gather(in.anchorIds, -1).mul(in.anchorWeights).sum(new int[] {1, 2});   // (B)
+        return new NDArray[] {task, soft};
     }
 
     /** The same loss without gradients: held-out scoring. */
@@ -342,12 +384,13 @@ final class DeltaFit {
             for (int r = 0; r < batch.size; r++) {
                 total += batch.completionTokens[r];
             }
-            Inputs in = Inputs.of(manager, batch, positions, new int[batch.size], new int[] {total}, new TreeMap<>());
+            Inputs in = Inputs.of(manager, batch, positions, new int[batch.size],
+                    new Weights(new int[] {total}, new int[1], new double[1]), new TreeMap<>(), null);
             NDArray[] add = new NDArray[lm.config().numHiddenLayers()];
             for (int i = 0; params != null && i < params.length; i++) {
                 add[layers.get(i)] = in.deltaMask.mul(manager.create(params[i], new Shape(1, 1, width)));
             }
-            return rowLosses(lm, in, add, site).sum().getFloat();
+            return rowLosses(lm, in, add, site)[0].sum().getFloat();
         }
     }
 
@@ -423,12 +466,18 @@ final class DeltaFit {
         NDArray targets;    // (B, T)
         NDArray weights;    // (B, T) -1/(the row's problem's completion tokens) where a completion token is predicted
         NDArray deltaMask;  // (B, T, 1)
+        NDArray anchorIds;     // (B, T, K) the base model's top tokens at an anchor row's predicting positions, else null
+        NDArray anchorWeights; // (B, T, K) −kl_weight × their probability / (the problem's anchor tokens); 0 elsewhere
         int[] rowProblem;
         java.util.Map<Integer, NDArray> rowOneHot = new java.util.HashMap<>(); // layer → (B, problems with a Δ there)
 
-        /** tokens: each problem's completion tokens over all its rows, chunks included, so weights average over them all. */
-        static Inputs of(NDManager m, EncodedBatch b, Positions positions, int[] rowProblem, int[] tokens,
-                TreeMap<Integer, List<int[]>> users) {
+        /**
+         * weights: each problem's completion and anchor tokens over all its rows, chunks included, so
+         * weights average over them all. rowAnchor: each row's anchor, null for a demonstration (or no list).
+         */
+        static Inputs of(NDManager m, EncodedBatch b, Positions positions, int[] rowProblem, Weights w,
+                TreeMap<Integer, List<int[]>> users, List<Anchors.Anchor> rowAnchor) {
+            int[] tokens = w.tokens();
             Inputs in = new Inputs();
             int bs = b.size;
             int t = b.length;
@@ -438,12 +487,32 @@ final class DeltaFit {
             in.bias = m.create(Generator.attentionBias(b.valid, t, 0, t), new Shape(bs, 1, t, t));
             in.targets = m.create(b.targets, new Shape(bs, t));
             float[] weights = new float[bs * t];
+            boolean anchors = rowAnchor != null && rowAnchor.stream().anyMatch(java.util.Objects::nonNull);
+            int top = anchors ? rowAnchor.stream().filter(java.util.Objects::nonNull).findFirst().get().ids()[0].length : 0;
+            long[] anchorIds = anchors ? new long[bs * t * top] : null;
+            float[] anchorWeights = anchors ? new float[bs * t * top] : null;
             for (int r = 0; r < bs; r++) {
+                Anchors.Anchor a = rowAnchor == null ? null : rowAnchor.get(r);
+                int k = 0;
                 for (int j = 0; j < t; j++) {
-                    weights[r * t + j] = -b.predicts[r * t + j] / tokens[rowProblem[r]];
+                    if (a == null) {
+                        weights[r * t + j] = -b.predicts[r * t + j] / tokens[rowProblem[r]];
+                    } else if (b.predicts[r * t + j] > 0) {
+                        // The k-th predicting position predicts the k-th continuation token, as Anchors scored it.
+                        double scale = -w.klWeight()[rowProblem[r]] / w.anchorTokens()[rowProblem[r]];
+                        for (int x = 0; x < top; x++) {
+                            anchorIds[(r * t + j) * top + x] = a.ids()[k][x];
+                            anchorWeights[(r * t + j) * top + x] = (float) (scale * a.probs()[k][x]);
+                        }
+                        k++;
+                    }
                 }
             }
             in.weights = m.create(weights, new Shape(bs, t));
+            if (anchors) {
+                in.anchorIds = m.create(anchorIds, new Shape(bs, t, top));
+                in.anchorWeights = m.create(anchorWeights, new Shape(bs, t, top));
+            }
             float[] mask = positions == Positions.LAST ? b.predicts.clone() : new float[bs * t];
             if (positions == Positions.ALL) {
                 for (int i = 0; i < bs; i++) {
@@ -465,6 +534,10 @@ final class DeltaFit {
             }
             return in;
         }
+    }
+
+    /** Per problem: completion tokens, anchor tokens, and kl_weight, over all its rows. */
+    private record Weights(int[] tokens, int[] anchorTokens, double[] klWeight) {
     }
 
     /** The loss stopped being a number: a rejected outcome, never an artifact. */

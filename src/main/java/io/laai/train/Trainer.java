@@ -67,6 +67,11 @@ public final class Trainer {
      * them all. {@code millis} of each result is the whole call's time.
      */
     public List<TrainResult> trainMany(List<Job> jobs, TrainingProgress cancellation) {
+        for (Job j : jobs) {
+            if (j.demos().isEmpty()) {
+                throw new IllegalArgumentException("no demonstrations to train on (task " + j.task() + ")");
+            }
+        }
         // Chat demonstrations are rendered once here, not at every encoding.
         jobs = jobs.stream().map(j -> new Job(j.task(), j.version(), Demonstration.rendered(lm, j.demos()), j.cfg(),
                 j.previous(), j.progress())).toList();

@@ -13,9 +13,45 @@ import java.util.Map;
  * checkpoint with Q/K permuted exactly as transformers' conversion script does. It shares no
  * code with the GGUF loader, so the two paths check each other.
  */
-final class Llama2cCheckpoint {
+public final class Llama2cCheckpoint {
 
     private Llama2cCheckpoint() {
+    }
+
+    /**
+     * A llama2.c model with its own llama2.c tokenizer (tok512.bin) as a Hugging Face checkpoint
+     * in {@code dir}: the tokenizer goes through a tokenizer-only GGUF, as llama.cpp's
+     * convert-llama2c-to-ggml would write it, and the loader's own GGUF-to-tokenizer.json path.
+     */
+    public static Path writeHfCheckpoint(Path bin, Path tokenizerBin, Path dir) throws IOException {
+        ByteBuffer t = ByteBuffer.wrap(Files.readAllBytes(tokenizerBin)).order(ByteOrder.LITTLE_ENDIAN);
+        t.getInt(); // max_token_length
+        java.util.List<String> pieces = new java.util.ArrayList<>();
+        java.util.List<Float> scores = new java.util.ArrayList<>();
+        java.util.List<Integer> types = new java.util.ArrayList<>();
+        while (t.remaining() > 0) {
+            float score = t.getFloat();
+            byte[] bytes = new byte[t.getInt()];
+            t.get(bytes);
+            String piece = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+            int id = pieces.size();
+            // llama2.c's export wrote BOS and EOS as "\n<s>\n" and "\n</s>\n" and spaces for SentencePiece's ▁.
+            piece = id == 1 ? "<s>" : id == 2 ? "</s>" : piece.replace(' ', '\u2581');
+            pieces.add(piece);
+            scores.add(score);
+            types.add(id == 0 ? 2 : id <= 2 ? 3 : piece.matches("<0x[0-9A-F]{2}>") ? 6 : 1);
+        }
+        Path gguf = Files.createTempFile("tokenizer", ".gguf");
+        try {
+            new GgufWriter().meta("general.architecture", "llama").meta("tokenizer.ggml.model", "llama")
+                    .meta("tokenizer.ggml.tokens", pieces).meta("tokenizer.ggml.scores", scores)
+                    .meta("tokenizer.ggml.token_type", types).meta("tokenizer.ggml.bos_token_id", 1)
+                    .meta("tokenizer.ggml.eos_token_id", 2).meta("tokenizer.ggml.unknown_token_id", 0).write(gguf);
+            writeHfCheckpoint(bin, GgufTokenizer.toTokenizerJson(GgufFile.open(gguf)), dir);
+        } finally {
+            Files.deleteIfExists(gguf);
+        }
+        return dir;
     }
 
     static void writeHfCheckpoint(Path bin, String tokenizerJson, Path dir) throws IOException {
