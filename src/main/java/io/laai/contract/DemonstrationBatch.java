@@ -126,7 +126,8 @@ public record DemonstrationBatch(String task, List<Demonstration> demonstrations
         }
         JsonNode demos = node.get("demonstrations");
         if (demos == null || !demos.isArray() || demos.isEmpty()) {
-            throw new Invalid(Invalid.INVALID_BATCH, "demonstrations must be a non-empty array of {prompt, completion} or {messages, completion}");
+            throw new Invalid(Invalid.INVALID_BATCH,
+                    "demonstrations must be a non-empty array of {prompt, completion} or {messages, completion}");
         }
         if (demos.size() > limits.maxDemonstrations()) {
             throw new Invalid(Invalid.OVERSIZE, "demonstrations has " + demos.size() + " entries; the limit is "

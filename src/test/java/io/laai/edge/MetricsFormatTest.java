@@ -4,7 +4,6 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -76,15 +75,7 @@ class MetricsFormatTest {
     /** Prometheus' own checker, where it is installed (Debian's prometheus package; .ci/run installs it). */
     @Test
     void promtoolAcceptsBothFormats() throws Exception {
-        String promtool = java.util.stream.Stream.of(System.getenv("PATH").split(java.io.File.pathSeparator))
-                .map(d -> java.nio.file.Path.of(d, "promtool")).filter(java.nio.file.Files::isExecutable).findFirst()
-                .map(Object::toString).orElse(null);
-        if (promtool == null) {
-            if (System.getenv("CI") != null) {
-                fail("promtool is not on the PATH; .ci/run installs Debian's prometheus package");
-            }
-            org.junit.jupiter.api.Assumptions.abort("promtool is not installed (apt-get install prometheus)");
-        }
+        String promtool = io.laai.TestTools.require("promtool", "apt-get install prometheus").toString();
         someTraffic();
         String classic = given().header("Accept", "*/*").get("/q/metrics").asString();
         Run lint = run(classic, promtool, "check", "metrics");

@@ -3,9 +3,7 @@ package io.laai.edge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,12 +11,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -47,7 +43,7 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTestResource(KafkaTestResource.class)
 class OpenAiNodeClientTest {
 
-    static final String CLIENT = "openai@6.49.0";
+    static final String CLIENT_VERSION = "6.49.0";
 
     @TestHTTPResource("/v1")
     URL v1;
@@ -107,26 +103,9 @@ class OpenAiNodeClientTest {
 
     /** The client in target/openai-node, installed by npm the first time. */
     private static Path client() throws Exception {
-        boolean node = Stream.of(System.getenv("PATH").split(File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, "node")) && Files.isExecutable(Path.of(d, "npm")));
-        if (!node) {
-            if (System.getenv("CI") != null) {
-                fail("node and npm are not on the PATH; .ci/run installs Debian's nodejs and npm");
-            }
-            Assumptions.abort("node and npm are not installed (apt-get install nodejs npm)");
-        }
-        Path dir = Path.of("target/openai-node").toAbsolutePath();
-        Files.createDirectories(dir);
+        Path dir = io.laai.TestTools.npmPackage("openai", CLIENT_VERSION, "openai-node");
         Files.copy(Path.of("src/test/resources/openai-node/client.mjs"), dir.resolve("client.mjs"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        String version = CLIENT.substring(CLIENT.indexOf('@') + 1);
-        Path installed = dir.resolve("node_modules/openai/package.json");
-        if (!Files.exists(installed) || !Files.readString(installed).contains("\"version\": \"" + version + "\"")) {
-            Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix",
-                    dir.toString(), CLIENT).redirectErrorStream(true).start();
-            String log = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(npm.waitFor(300, TimeUnit.SECONDS) && npm.exitValue() == 0, "npm install " + CLIENT + ":\n" + log);
-        }
         return dir;
     }
 }

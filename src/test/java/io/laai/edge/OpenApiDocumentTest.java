@@ -28,7 +28,7 @@ import io.quarkus.test.junit.QuarkusTest;
  * The OpenAPI document as generated clients and linters read it: every operation has a unique
  * operationId and typed error bodies, request bodies have schemas that their own examples satisfy
  * (checked for the fields they name), the bearer scheme is declared, and DELETE answers 202.
- * It is written to target/openapi.json for an external linter (README, "Tests").
+ * It is written to target/openapi.json, and Redocly's linter (its recommended rules) finds nothing in it.
  */
 @QuarkusTest
 @Tag("service")
@@ -87,6 +87,20 @@ class OpenApiDocumentTest {
         assertEquals("202", doc.at("/paths/~1v1~1interventions~1{task}/delete/responses").fieldNames().next());
         assertTrue(ids.containsAll(List.of("createCompletion", "createChatCompletion", "listModels", "retrieveModel")), ids.toString());
         assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void redoclysRecommendedRulesFindNothing() throws Exception {
+        String text = given().queryParam("format", "json").get("/q/openapi").then().statusCode(200).extract().asString();
+        Path dir = io.laai.TestTools.npmPackage("@redocly/cli", "2.77.0", "redocly");
+        Path doc = Files.writeString(dir.resolve("openapi.json"), text);
+        Process lint = new ProcessBuilder(dir.resolve("node_modules/.bin/redocly").toString(), "lint", "--extends=recommended",
+                doc.toString()).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(lint.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(lint.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "redocly finished");
+        assertEquals(0, lint.exitValue(), out);
+        // Redocly ends with "You have N warnings." when a rule warns (and prints notices about Node.js otherwise).
+        assertTrue(out.contains("Your API description is valid") && !out.matches("(?s).*You have \\d+ warnings?.*"), out);
     }
 
     private static JsonNode resolve(JsonNode doc, JsonNode schema) {
