@@ -19,7 +19,7 @@ public final class Evaluator {
     }
 
     /** Per-item steering; prefix is prepended to every prompt (few-shot). */
-    static double accuracy(LanguageModel lm, List<Steering> steering, List<Demonstration> items, String prefix) {
+    public static double accuracy(LanguageModel lm, List<Steering> steering, List<Demonstration> items, String prefix) {
         if (items.isEmpty()) {
             return Double.NaN;
         }

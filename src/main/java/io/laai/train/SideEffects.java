@@ -50,7 +50,7 @@ public record SideEffects(double kl, double nllIncrease, double steeredNll, doub
                 throw new IllegalArgumentException("no unrelated prompts to measure side effects on");
             }
             List<int[]> ids = prompts.stream().map(lm::encodePrompt).toList();
-            List<int[]> continuations = greedy(lm, ids, Steering.NONE);
+            List<int[]> continuations = greedy(lm, ids, ids.stream().map(p -> Steering.NONE).toList());
             List<float[][]> logProbs = new ArrayList<>();
             for (int i = 0; i < ids.size(); i++) {
                 logProbs.add(PromptScorer.continuation(lm, ids.get(i), continuations.get(i), Steering.NONE));
@@ -61,15 +61,21 @@ public record SideEffects(double kl, double nllIncrease, double steeredNll, doub
 
     /** The side effects of {@code steering} (the base model with it). */
     public static SideEffects measure(LanguageModel lm, Reference ref, Steering steering) {
-        return measure(lm, ref, steering, ref.prompts());
+        return measure(lm, ref, ref.prompts().stream().map(p -> steering).toList(), ref.prompts());
+    }
+
+    /** The side effects of steering chosen per prompt (by its token ids), as a conditional intervention does. */
+    public static SideEffects measure(LanguageModel lm, Reference ref, java.util.function.Function<int[], Steering> perPrompt) {
+        return measure(lm, ref, ref.prompts().stream().map(perPrompt).toList(), ref.prompts());
     }
 
     /** The side effects of showing {@code prefix} before every prompt (few-shot's demonstrations). */
     public static SideEffects measure(LanguageModel lm, Reference ref, String prefix) {
-        return measure(lm, ref, Steering.NONE, ref.texts().stream().map(t -> lm.encodePrompt(prefix + t)).toList());
+        return measure(lm, ref, ref.prompts().stream().map(p -> Steering.NONE).toList(),
+                ref.texts().stream().map(t -> lm.encodePrompt(prefix + t)).toList());
     }
 
-    private static SideEffects measure(LanguageModel lm, Reference ref, Steering steering, List<int[]> prompts) {
+    private static SideEffects measure(LanguageModel lm, Reference ref, List<Steering> steering, List<int[]> prompts) {
         double kl = 0;
         double increase = 0;
         int tokens = 0;
@@ -77,7 +83,7 @@ public record SideEffects(double kl, double nllIncrease, double steeredNll, doub
             int[] prompt = prompts.get(i);
             int[] cont = ref.continuations().get(i);
             float[][] base = ref.logProbs().get(i);
-            float[][] steered = PromptScorer.continuation(lm, prompt, cont, steering);
+            float[][] steered = PromptScorer.continuation(lm, prompt, cont, steering.get(i));
             for (int k = 0; k < cont.length; k++) {
                 for (int v = 0; v < base[k].length; v++) {
                     double ps = Math.exp(steered[k][v]);
@@ -107,10 +113,10 @@ public record SideEffects(double kl, double nllIncrease, double steeredNll, doub
         return m;
     }
 
-    private static List<int[]> greedy(LanguageModel lm, List<int[]> prompts, Steering steering) {
+    private static List<int[]> greedy(LanguageModel lm, List<int[]> prompts, List<Steering> steering) {
         List<Generator.Request> requests = new ArrayList<>();
-        for (int[] p : prompts) {
-            requests.add(new Generator.Request("", p, SamplingParams.greedy(TOKENS), steering));
+        for (int i = 0; i < prompts.size(); i++) {
+            requests.add(new Generator.Request("", prompts.get(i), SamplingParams.greedy(TOKENS), steering.get(i)));
         }
         return new Generator(lm).generate(requests, null).stream().map(Generator.Result::tokens).toList();
     }
