@@ -17,7 +17,6 @@ import io.laai.model.Devices;
 import io.laai.model.LanguageModel;
 import io.laai.model.Steering;
 import io.laai.train.Baselines;
-import io.laai.train.Condition;
 import io.laai.train.Demonstration;
 import io.laai.train.Evaluator;
 import io.laai.train.SideEffects;
@@ -37,7 +36,7 @@ import picocli.CommandLine.Option;
                 + " unrelated text, and composition.")
 public class EvalCommand implements Callable<Integer> {
 
-    static final List<String> METHODS = List.of("zero-shot", "few-shot", "mean-diff", "laai", "laai-conditional");
+    static final List<String> METHODS = List.of("zero-shot", "few-shot", "mean-diff", "laai");
 
     @Option(names = "--model", required = true, description = "GGUF file, Hugging Face checkpoint directory, or hf: reference")
     String model;
@@ -46,8 +45,7 @@ public class EvalCommand implements Callable<Integer> {
     Path tasks;
 
     @Option(names = "--methods", split = ",", defaultValue = "zero-shot,few-shot,mean-diff,laai",
-            description = "methods to compare, comma-separated; laai-conditional applies laai's Δ only to prompts its"
-                    + " condition accepts")
+            description = "methods to compare, comma-separated")
     List<String> methods;
 
     @Option(names = "--json", description = "also write the results as JSON here")
@@ -163,8 +161,8 @@ public class EvalCommand implements Callable<Integer> {
             List<Map<String, Object>> composed = new ArrayList<>();
             if (!pairs.isEmpty()) {
                 System.out.println();
-                System.out.println("| A + B | A alone | A composed | A conditional | B alone | B composed | B conditional |");
-                System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+                System.out.println("| A + B | A alone | A composed | B alone | B composed |");
+                System.out.println("| --- | ---: | ---: | ---: | ---: |");
             }
             for (List<String> pair : pairs) {
                 TaskFile.Task a = byName.get(pair.get(0));
@@ -181,34 +179,14 @@ public class EvalCommand implements Callable<Integer> {
                 double aComposed = Evaluator.accuracy(lm, both, a.test());
                 double bComposed = Evaluator.accuracy(lm, both, b.test());
                 SideEffects e = SideEffects.measure(lm, reference, both);
-                // Each Δ only where its condition accepts the prompt.
-                Condition ca = conditions.computeIfAbsent(a.task(), k -> Condition.fit(lm, a.train()));
-                Condition cb = conditions.computeIfAbsent(b.task(), k -> Condition.fit(lm, b.train()));
-                java.util.function.Function<int[], Steering> conditional = ids -> {
-                    Map<io.laai.intervention.Intervention, Double> on = new LinkedHashMap<>();
-                    if (ca.holds(lm, ids)) {
-                        on.put(ra.intervention(), 1.0);
-                    }
-                    if (cb.holds(lm, ids)) {
-                        on.put(rb.intervention(), 1.0);
-                    }
-                    return on.isEmpty() ? Steering.NONE : Composition.of(on);
-                };
-                double aConditional = Evaluator.accuracy(lm, a.test().stream().map(d -> conditional.apply(d.promptTokens(lm)))
-                        .toList(), a.test(), "");
-                double bConditional = Evaluator.accuracy(lm, b.test().stream().map(d -> conditional.apply(d.promptTokens(lm)))
-                        .toList(), b.test(), "");
-                SideEffects ec = SideEffects.measure(lm, reference, conditional);
                 progress.done();
-                System.out.printf("| %s + %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |%n", a.task(), b.task(), aAlone,
-                        aComposed, aConditional, bAlone, bComposed, bConditional);
+                System.out.printf("| %s + %s | %.2f | %.2f | %.2f | %.2f |%n", a.task(), b.task(), aAlone, aComposed, bAlone,
+                        bComposed);
                 Map<String, Object> c = new LinkedHashMap<>();
                 c.put("tasks", pair);
                 c.put("alone", Map.of(a.task(), aAlone, b.task(), bAlone));
                 c.put("composed", Map.of(a.task(), aComposed, b.task(), bComposed));
                 c.put("side_effects", e.asMap());
-                c.put("composed_conditional", Map.of(a.task(), aConditional, b.task(), bConditional));
-                c.put("side_effects_conditional", ec.asMap());
                 composed.add(c);
             }
             if (json != null) {
@@ -236,8 +214,6 @@ public class EvalCommand implements Callable<Integer> {
         }
     }
 
-    private final Map<String, Condition> conditions = new LinkedHashMap<>();
-
     private Method method(LanguageModel lm, TaskFile.Task t, String method, TrainConfig cfg,
             Map<String, TrainResult> trained) {
         return switch (method) {
@@ -251,13 +227,6 @@ public class EvalCommand implements Callable<Integer> {
             case "laai" -> {
                 Steering s = trained(lm, t, cfg, trained).intervention().steering(1.0);
                 yield new Method(Evaluator.accuracy(lm, s, t.test()), s);
-            }
-            case "laai-conditional" -> {
-                Steering s = trained(lm, t, cfg, trained).intervention().steering(1.0);
-                Condition c = conditions.computeIfAbsent(t.task(), k -> Condition.fit(lm, t.train()));
-                java.util.function.Function<int[], Steering> perPrompt = ids -> c.holds(lm, ids) ? s : Steering.NONE;
-                yield new Method(Evaluator.accuracy(lm, t.test().stream().map(d -> perPrompt.apply(d.promptTokens(lm)))
-                        .toList(), t.test(), ""), perPrompt, null);
             }
             default -> throw new IllegalStateException(method);
         };

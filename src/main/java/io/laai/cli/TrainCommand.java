@@ -72,6 +72,13 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of the held-out split (default 0)")
     Long seed;
 
+    @Option(names = "--kl-weight", description = "weight of KL(base ‖ steered) on unrelated anchor text (default 1)")
+    String klWeight;
+
+    @Option(names = "--condition", description = "true (default): apply only to prompts like the demonstrations'; false: to"
+            + " every prompt")
+    String condition;
+
     @Option(names = "--validation", description = "auto (default), loo, split or none")
     String validation;
 
@@ -135,6 +142,7 @@ public class TrainCommand implements Callable<Integer> {
         o.put("site", "residual");
         o.put("positions", "all");
         o.put("layers", list);
+        o.put("condition", "false"); // llama.cpp applies a control vector to every prompt
         return TrainConfig.DEFAULTS.with(o);
     }
 
@@ -150,6 +158,8 @@ public class TrainCommand implements Callable<Integer> {
         put(o, "patience", patience);
         put(o, "seed", seed);
         put(o, "validation", validation);
+        put(o, "kl_weight", klWeight);
+        put(o, "condition", condition);
         return o;
     }
 

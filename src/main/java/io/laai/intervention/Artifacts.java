@@ -39,6 +39,11 @@ public final class Artifacts {
             tensors.put("delta." + layer, new HostTensor(shape, v.clone()));
         });
         Map<String, String> meta = new LinkedHashMap<>(iv.metadata());
+        if (iv.condition() != null) {
+            tensors.put("condition.centroid", new HostTensor(new long[] {iv.hiddenSize()}, iv.condition().centroid()));
+            meta.put("condition_layer", Integer.toString(iv.condition().layer()));
+            meta.put("condition_threshold", Double.toString(iv.condition().threshold()));
+        }
         meta.put("format", FORMAT);
         meta.put("task", iv.task());
         meta.put("version", Long.toString(iv.version()));
@@ -67,7 +72,7 @@ public final class Artifacts {
     /** Parses and validates an artifact; every problem names the source and the field. */
     public static Intervention decode(byte[] bytes, String source) {
         Map<String, String> meta = new LinkedHashMap<>();
-        Map<String, HostTensor> tensors = Safetensors.decode(bytes, source, meta);
+        Map<String, HostTensor> tensors = new LinkedHashMap<>(Safetensors.decode(bytes, source, meta));
         if (!FORMAT.equals(meta.get("format"))) {
             throw new ModelFormatException(source + ": metadata format is '" + meta.get("format") + "', expected "
                     + FORMAT);
@@ -84,6 +89,20 @@ public final class Artifacts {
         int heads = integer(meta, "num_heads", source);
         int headDim = meta.containsKey("head_dim") ? integer(meta, "head_dim", source) : hidden / heads;
         TreeMap<Integer, float[]> deltas = new TreeMap<>();
+        Condition condition = null;
+        HostTensor centroid = tensors.remove("condition.centroid");
+        if (centroid != null || meta.containsKey("condition_layer") || meta.containsKey("condition_threshold")) {
+            if (centroid == null) {
+                throw new ModelFormatException(source + ": condition_layer or condition_threshold without a"
+                        + " condition.centroid tensor");
+            }
+            try {
+                condition = new Condition(integer(meta, "condition_layer", source),
+                        centroid.data(), Double.parseDouble(required(meta, "condition_threshold", source)));
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException(source + ": condition: " + e.getMessage());
+            }
+        }
         for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
             if (!e.getKey().matches("delta\\.\\d{1,4}")) {
                 throw new ModelFormatException(source + ": unexpected tensor " + e.getKey());
@@ -92,12 +111,13 @@ public final class Artifacts {
         }
         Map<String, String> extra = new LinkedHashMap<>(meta);
         for (String k : new String[] {"format", "task", "version", "site", "positions", "layers", "model_fingerprint",
-                "hidden_size", "num_heads", "head_dim"}) {
+                "hidden_size", "num_heads", "head_dim", "condition_layer", "condition_threshold"}) {
             extra.remove(k);
         }
         try {
             return new Intervention(required(meta, "task", source), Long.parseLong(required(meta, "version", source)),
-                    site, positions, deltas, required(meta, "model_fingerprint", source), hidden, heads, headDim, extra);
+                    site, positions, deltas, required(meta, "model_fingerprint", source), hidden, heads, headDim, extra,
+                    condition);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(source + ": " + e.getMessage());
         }
@@ -114,6 +134,10 @@ public final class Artifacts {
             throw new IllegalArgumentException("intervention for task '" + iv.task() + "' has sizes D=" + iv.hiddenSize()
                     + ", H=" + iv.numHeads() + ", d=" + iv.headDim() + "; the model has D=" + c.hiddenSize() + ", H="
                     + c.numAttentionHeads() + ", d=" + c.headDim());
+        }
+        if (iv.condition() != null && iv.condition().layer() >= c.numHiddenLayers()) {
+            throw new IllegalArgumentException("intervention for task '" + iv.task() + "' has its condition at layer "
+                    + iv.condition().layer() + "; the model has " + c.numHiddenLayers());
         }
         for (int layer : iv.deltas().keySet()) {
             if (layer < 0 || layer >= c.numHiddenLayers()) {

@@ -1,17 +1,60 @@
 package io.laai.intervention;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import io.laai.model.Steering;
 
-/** The task calculus: Σ wᵢ·Δᵢ over interventions of one model, as one row's steering. */
+/** The task calculus: Σ wᵢ·Δᵢ over interventions of one model (those whose condition holds), as one row's steering. */
 public final class Composition {
 
     private Composition() {
     }
 
+    /**
+     * The weighted sum; where a member has a condition, a {@link Steering.Conditional} that keeps,
+     * for each prompt, only the members whose condition holds there (one forward pass decides all).
+     */
     public static Steering of(Map<Intervention, Double> weighted) {
+        Steering all = sum(weighted);
+        if (weighted.keySet().stream().allMatch(iv -> iv.condition() == null)) {
+            return all;
+        }
+        List<Intervention> members = List.copyOf(weighted.keySet());
+        List<Condition> conditions = members.stream().map(Intervention::condition).toList();
+        return new Steering.Conditional() {
+            @Override
+            public Steering resolve(io.laai.model.LanguageModel model, int[] promptIds) {
+                boolean[] hold = Condition.holdAll(model, promptIds, conditions);
+                Map<Intervention, Double> on = new LinkedHashMap<>();
+                for (int i = 0; i < hold.length; i++) {
+                    if (hold[i]) {
+                        on.put(members.get(i), weighted.get(members.get(i)));
+                    }
+                }
+                return on.isEmpty() ? Steering.NONE : sum(on);
+            }
+
+            @Override
+            public float[] attnHeads(int layer) {
+                return all.attnHeads(layer);
+            }
+
+            @Override
+            public float[] residual(int layer) {
+                return all.residual(layer);
+            }
+
+            @Override
+            public boolean allPositions() {
+                return all.allPositions();
+            }
+        };
+    }
+
+    private static Steering sum(Map<Intervention, Double> weighted) {
         Map<Integer, float[]> heads = new HashMap<>();
         Map<Integer, float[]> residual = new HashMap<>();
         Positions positions = null;

@@ -10,7 +10,8 @@ import io.laai.model.Steering;
 
 /**
  * A learned intervention: an immutable value of site, position rule and layer → Δ (length H·d
- * for attn_heads, D for residual, only for layers kept), with the metadata its artifact carries.
+ * for attn_heads, D for residual, only for layers kept), with the metadata its artifact carries
+ * and, when it has one, the condition that decides which prompts it applies to.
  */
 public record Intervention(
         String task,
@@ -22,9 +23,20 @@ public record Intervention(
         int hiddenSize,
         int numHeads,
         int headDim,
-        Map<String, String> metadata) {
+        Map<String, String> metadata,
+        Condition condition) {
+
+    /** An intervention that applies to every prompt. */
+    public Intervention(String task, long version, Site site, Positions positions, SortedMap<Integer, float[]> deltas,
+            String modelFingerprint, int hiddenSize, int numHeads, int headDim, Map<String, String> metadata) {
+        this(task, version, site, positions, deltas, modelFingerprint, hiddenSize, numHeads, headDim, metadata, null);
+    }
 
     public Intervention {
+        if (condition != null && condition.centroid().length != hiddenSize) {
+            throw new IllegalArgumentException("the condition's centroid has " + condition.centroid().length
+                    + " values; the model's hidden size is " + hiddenSize);
+        }
         deltas = Collections.unmodifiableSortedMap(new TreeMap<>(deltas));
         metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
         int width = width(site, hiddenSize, numHeads, headDim);
@@ -45,7 +57,14 @@ public record Intervention(
     public Intervention withMetadata(Map<String, String> more) {
         Map<String, String> m = new LinkedHashMap<>(metadata);
         m.putAll(more);
-        return new Intervention(task, version, site, positions, deltas, modelFingerprint, hiddenSize, numHeads, headDim, m);
+        return new Intervention(task, version, site, positions, deltas, modelFingerprint, hiddenSize, numHeads, headDim, m,
+                condition);
+    }
+
+    /** The same intervention applied only where {@code c} holds (null: everywhere). */
+    public Intervention withCondition(Condition c) {
+        return new Intervention(task, version, site, positions, deltas, modelFingerprint, hiddenSize, numHeads, headDim,
+                metadata, c);
     }
 
     public static int width(Site site, int hiddenSize, int numHeads, int headDim) {

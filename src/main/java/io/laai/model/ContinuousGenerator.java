@@ -174,6 +174,8 @@ public final class ContinuousGenerator implements AutoCloseable {
                     + capacity);
         }
         RowDeltas.check(config, request.steering());
+        // A conditional intervention's forward pass runs here, on the caller's thread, not the generation thread's.
+        request = GenerationRow.resolved(model, request, prompt);
         if (waiting.incrementAndGet() > (long) admission.maxQueued() + slots.length) {
             waiting.decrementAndGet();
             throw new Refused(429, "the server is at capacity: " + admission.maxQueued()

@@ -41,6 +41,12 @@ final class GenerationRow {
         return ids.length == 0 ? new int[] {model.config().bosTokenId()} : ids;
     }
 
+    /** The request with its steering resolved for its prompt (see {@link Steering.Conditional}). */
+    static Generator.Request resolved(LanguageModel model, Generator.Request r, int[] promptIds) {
+        Steering s = Steering.forPrompt(r.steering(), model, promptIds);
+        return s == r.steering() ? r : new Generator.Request(r.prompt(), r.tokens(), r.params(), s);
+    }
+
     /**
      * Prompts as one left-padded prefill batch of length t: ids, positions (padding counts none),
      * where Δ goes (the last prompt token, or every real token for the "all" rule), and which of the

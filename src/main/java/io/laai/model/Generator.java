@@ -61,15 +61,16 @@ public final class Generator {
         int t0 = 0;
         int longest = 0;
         for (int i = 0; i < b; i++) {
-            rows[i] = new GenerationRow(requests.get(i), GenerationRow.promptIds(model, requests.get(i)),
-                    c.maxPositionEmbeddings(), "the model's context");
+            int[] ids = GenerationRow.promptIds(model, requests.get(i));
+            rows[i] = new GenerationRow(GenerationRow.resolved(model, requests.get(i), ids), ids, c.maxPositionEmbeddings(),
+                    "the model's context");
             t0 = Math.max(t0, rows[i].prompt.length);
             longest = Math.max(longest, rows[i].limit);
         }
         int capacity = t0 + longest;
         Transformer tf = model.transformer();
         try (NDManager req = tf.manager().newSubManager(); KvCache cache = new KvCache(req, c, b, capacity)) {
-            RowDeltas deltas = RowDeltas.of(req, c, requests.stream().map(Request::steering).toList());
+            RowDeltas deltas = RowDeltas.of(req, c, java.util.Arrays.stream(rows).map(r -> r.request.steering()).toList());
             GenerationRow.Prefill prefill = GenerationRow.Prefill.of(Arrays.asList(rows), capacity);
             boolean[][] valid = prefill.valid();
             int[] next = GenerationRow.prefill(model, req, cache, deltas, rows, prefill, PREFILL_CHUNK);

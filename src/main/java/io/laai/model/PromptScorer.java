@@ -28,6 +28,7 @@ public final class PromptScorer {
                     + c.maxPositionEmbeddings());
         }
         RowDeltas.check(c, request.steering());
+        request = GenerationRow.resolved(model, request, ids);
         GenerationRow row = new GenerationRow(request, ids, Integer.MAX_VALUE, "");
         GenerationRow.Prefill p = GenerationRow.Prefill.of(List.of(row), ids.length);
         int vocab = c.vocabSize();
@@ -71,6 +72,7 @@ public final class PromptScorer {
                     + c.maxPositionEmbeddings() + " and the prompt needs one");
         }
         RowDeltas.check(c, steering);
+        steering = Steering.forPrompt(steering, model, prompt);
         long[] ids = new long[t];
         long[] pos = new long[t];
         float[] mask = new float[t];

@@ -16,6 +16,19 @@ public interface Steering {
     /** true: every position; false: only positions that predict the next token ("last"). */
     boolean allPositions();
 
+    /**
+     * Steering that depends on the prompt (interventions with a condition). Generation resolves it
+     * once per request from the prompt's tokens; used unresolved, it is every member's Δ.
+     */
+    interface Conditional extends Steering {
+        Steering resolve(LanguageModel model, int[] promptIds);
+    }
+
+    /** The steering for this prompt: a conditional one resolved, any other as it is. */
+    static Steering forPrompt(Steering s, LanguageModel model, int[] promptIds) {
+        return s instanceof Conditional c ? c.resolve(model, promptIds) : s;
+    }
+
     Steering NONE = new Steering() {
         @Override
         public float[] attnHeads(int layer) {

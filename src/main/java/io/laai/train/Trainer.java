@@ -200,7 +200,8 @@ public final class Trainer {
             meta.put("previous_val_accuracy", Double.toString(previousAccuracy));
         }
         Intervention iv = new Intervention(job.task(), job.version(), cfg.site(), cfg.positions(), kept, lm.fingerprint(),
-                c.hiddenSize(), c.numAttentionHeads(), c.headDim(), meta);
+                c.hiddenSize(), c.numAttentionHeads(), c.headDim(), meta,
+                cfg.condition() ? Conditions.fit(lm, job.demos()) : null);
         return new TrainResult(iv, fit.crossEntropy(), fit.steps(), List.copyOf(p.layers), valAccuracy, baseAccuracy,
                 valLoss, baseLoss, previousAccuracy, millis);
     }
@@ -289,10 +290,16 @@ public final class Trainer {
         List<DeltaFit.Result> fits = DeltaFit.fitMany(lm, problems, cancellation, memoryBudget);
         List<Steering> steering = new ArrayList<>();
         List<Demonstration> items = new ArrayList<>();
+        Map<Long, io.laai.intervention.Condition> foldConditions = new java.util.HashMap<>(); // (plan, fold) → its own
         for (int i = 0; i < problems.size(); i++) {
             int[] o = owners.get(i);
             Plan p = plans.get(o[0]);
             Intervention candidate = candidate(p, p.candidates.get(o[1]), fits.get(i).params());
+            if (p.job.cfg().condition()) {
+                // Scored as it will be served: the fold's own condition decides where its Δ applies.
+                candidate = candidate.withCondition(foldConditions.computeIfAbsent(o[0] * 1_000_000L + o[2],
+                        k -> Conditions.fit(lm, p.folds.get(o[2]).train)));
+            }
             Steering s = Composition.of(Map.of(candidate, 1.0));
             for (Demonstration d : p.folds.get(o[2]).test) {
                 steering.add(s);

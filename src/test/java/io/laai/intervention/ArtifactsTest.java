@@ -86,6 +86,40 @@ class ArtifactsTest {
     }
 
     @Test
+    void aConditionTravelsWithTheArtifactAndDecidesPerPrompt() throws Exception {
+        Intervention plain = random(Site.ATTN_HEADS, Positions.LAST, 4, 0, 2);
+        int[] named = lm.encodePrompt("The boy was named");
+        int[] other = lm.encodePrompt("It was a rainy day and");
+        float[] centroid = io.laai.model.Activations.lastTokenResiduals(lm, named)[2];
+        Intervention iv = plain.withCondition(new Condition(2, centroid, 0.999));
+        Path file = dir.resolve("c.safetensors");
+        Artifacts.write(iv, file);
+        Intervention back = Artifacts.read(file);
+        assertEquals(2, back.condition().layer());
+        assertEquals(0.999, back.condition().threshold());
+        assertArrayEquals(centroid, back.condition().centroid());
+        assertEquals(iv.metadata(), back.metadata(), "condition fields are not metadata");
+
+        Steering s = back.steering(1.0);
+        io.laai.model.Generator g = new io.laai.model.Generator(lm);
+        io.laai.model.SamplingParams p = io.laai.model.SamplingParams.greedy(8);
+        assertEquals(g.generate(new io.laai.model.Generator.Request("", named, p, plain.steering(1.0))).text(),
+                g.generate(new io.laai.model.Generator.Request("", named, p, s)).text(), "it holds: Δ applies");
+        assertEquals(g.generate(new io.laai.model.Generator.Request("", other, p, Steering.NONE)).text(),
+                g.generate(new io.laai.model.Generator.Request("", other, p, s)).text(), "it does not: no Δ");
+
+        byte[] bytes = Files.readAllBytes(file);
+        String header = new String(bytes, 8, (int) java.nio.ByteBuffer.wrap(bytes, 0, 8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(header.contains("\"condition_threshold\""), header);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(plain.metadata());
+        meta.put("condition_layer", "2");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Artifacts.decode(Artifacts.encode(
+                plain.withMetadata(meta)), "broken"));
+        assertTrue(e.getMessage().contains("without a condition.centroid tensor"), e.getMessage());
+    }
+
+    @Test
     void anotherModelsArtifactIsRefused() {
         Intervention iv = random(Site.RESIDUAL, Positions.ALL, 2, 2);
         Intervention foreign = new Intervention(iv.task(), 1, iv.site(), iv.positions(), iv.deltas(),

@@ -70,6 +70,13 @@ class StreamingServiceTest {
                 .post("/v1/generate").then().statusCode(200).extract().path("text");
         assertFalse(base.startsWith(" Max"), "the base model already says Max: " + base);
         assertTrue(steered.startsWith(" Max"), "steered: " + steered);
+        // Its condition keeps the Δ off a prompt the task does not mean.
+        String unrelated = "It was a rainy day and";
+        String plain = given().contentType(ContentType.JSON).body(Map.of("prompt", unrelated, "max_tokens", 12))
+                .post("/v1/generate").then().statusCode(200).extract().path("text");
+        String withTask = given().contentType(ContentType.JSON).body(Map.of("prompt", unrelated, "max_tokens", 12, "task",
+                "boy-named-max")).post("/v1/generate").then().statusCode(200).extract().path("text");
+        assertEquals(plain, withTask);
 
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("laai_trainer_batches_consumed_total"))

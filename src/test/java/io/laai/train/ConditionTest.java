@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import ai.djl.Device;
 import io.laai.SharedData;
+import io.laai.intervention.Condition;
 import io.laai.model.LanguageModel;
 import io.laai.model.Steering;
 
@@ -34,7 +35,7 @@ class ConditionTest {
     void acceptsTheTasksPromptsAndSparesUnrelatedText() {
         TaskFile.Task task = TaskFile.readTasks(SharedData.root().resolve("tasks/stories260K-examples.jsonl")).stream()
                 .filter(t -> t.task().equals("went-to-the-beach")).findFirst().orElseThrow();
-        Condition c = Condition.fit(lm, task.train());
+        Condition c = Conditions.fit(lm, task.train());
         assertTrue(task.train().stream().allMatch(d -> c.holds(lm, d.promptTokens(lm))), "every training prompt");
         long tested = task.test().stream().filter(d -> c.holds(lm, d.promptTokens(lm))).count();
         assertTrue(tested >= task.test().size() - 1, tested + " of " + task.test().size() + " test prompts accepted");
@@ -42,8 +43,16 @@ class ConditionTest {
         long unrelated = ref.prompts().stream().filter(ids -> c.holds(lm, ids)).count();
         assertTrue(unrelated <= 2, unrelated + " of " + ref.prompts().size() + " unrelated prompts accepted");
 
-        Steering s = new Trainer(lm).train(task.task(), 1, task.train(), TrainConfig.DEFAULTS.with(Map.of("validation",
-                "none", "kl_weight", "0")), null, null).intervention().steering(1.0);
+        io.laai.intervention.Intervention plain = new Trainer(lm).train(task.task(), 1, task.train(),
+                TrainConfig.DEFAULTS.with(Map.of("validation", "none", "kl_weight", "0", "condition", "false")), null, null)
+                .intervention();
+        assertTrue(plain.condition() == null);
+        Steering s = plain.steering(1.0);
+        // The trainer's own: the same condition, attached to the artifact and resolved by generation.
+        Steering attached = plain.withCondition(c).steering(1.0);
+        assertTrue(attached instanceof Steering.Conditional);
+        assertTrue(SideEffects.measure(lm, ref, attached).equals(SideEffects.measure(lm, ref,
+                ids -> c.holds(lm, ids) ? s : Steering.NONE)), "generation resolves the attached condition per prompt");
         SideEffects always = SideEffects.measure(lm, ref, s);
         SideEffects conditional = SideEffects.measure(lm, ref, ids -> c.holds(lm, ids) ? s : Steering.NONE);
         assertTrue(conditional.nllIncrease() < always.nllIncrease() / 4 && conditional.unchanged() > always.unchanged(),

@@ -1,0 +1,59 @@
+package io.laai.intervention;
+
+import java.util.List;
+
+import io.laai.model.Activations;
+import io.laai.model.LanguageModel;
+
+/**
+ * When an intervention applies, as conditional activation steering decides it: the prompt's
+ * hidden state at its last token (the output of {@code layer}, without any Δ) must have a cosine
+ * similarity of at least {@code threshold} to {@code centroid}, the mean of the task's training
+ * prompts' states. Decided once per request, before generation.
+ */
+public record Condition(int layer, float[] centroid, double threshold) {
+
+    public Condition {
+        if (layer < 0 || centroid.length == 0 || !Double.isFinite(threshold)) {
+            throw new IllegalArgumentException("a condition needs a layer, a centroid and a finite threshold");
+        }
+        for (float v : centroid) {
+            if (!Float.isFinite(v)) {
+                throw new IllegalArgumentException("the condition's centroid holds a non-finite value");
+            }
+        }
+        centroid = centroid.clone();
+    }
+
+    public boolean holds(float[] state) {
+        return cosine(state, centroid) >= threshold;
+    }
+
+    public boolean holds(LanguageModel lm, int[] promptIds) {
+        return holds(Activations.lastTokenResiduals(lm, promptIds)[layer]);
+    }
+
+    /** Which conditions hold for one prompt, from one forward pass (null entries hold). */
+    public static boolean[] holdAll(LanguageModel lm, int[] promptIds, List<Condition> conditions) {
+        boolean[] out = new boolean[conditions.size()];
+        float[][] states = conditions.stream().allMatch(java.util.Objects::isNull) ? null
+                : Activations.lastTokenResiduals(lm, promptIds);
+        for (int i = 0; i < out.length; i++) {
+            Condition c = conditions.get(i);
+            out[i] = c == null || (c.layer < states.length && c.holds(states[c.layer]));
+        }
+        return out;
+    }
+
+    public static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+    }
+}
