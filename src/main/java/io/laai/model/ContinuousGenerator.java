@@ -174,12 +174,17 @@ public final class ContinuousGenerator implements AutoCloseable {
                     + capacity);
         }
         RowDeltas.check(config, request.steering());
-        // A conditional intervention's forward pass runs here, on the caller's thread, not the generation thread's.
-        request = GenerationRow.resolved(model, request, prompt);
         if (waiting.incrementAndGet() > (long) admission.maxQueued() + slots.length) {
             waiting.decrementAndGet();
             throw new Refused(429, "the server is at capacity: " + admission.maxQueued()
                     + " requests already wait for a row (laai.edge.max-queued); retry later", 1);
+        }
+        try {
+            // Once admitted: a conditional intervention's forward pass runs on the caller's thread, not generation's.
+            request = GenerationRow.resolved(model, request, prompt);
+        } catch (RuntimeException e) {
+            waiting.decrementAndGet();
+            throw e;
         }
         CompletableFuture<Generator.Result> f = new CompletableFuture<>();
         unfinished.incrementAndGet();

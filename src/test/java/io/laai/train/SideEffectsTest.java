@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import ai.djl.Device;
 import io.laai.SharedData;
+import io.laai.intervention.Condition;
 import io.laai.intervention.Intervention;
 import io.laai.intervention.Positions;
 import io.laai.intervention.Site;
@@ -25,7 +26,10 @@ import io.laai.model.SamplingParams;
 import io.laai.model.Steering;
 import io.laai.model.TokenLogprob;
 
-/** The side-effect measure on the real stories260K: scoring a forced continuation is what generation sees. */
+/**
+ * The side-effect measure on the real stories260K (scoring a forced continuation is what generation
+ * sees), and what a task's condition does to it.
+ */
 class SideEffectsTest {
 
     static LanguageModel lm;
@@ -93,5 +97,37 @@ class SideEffectsTest {
         assertTrue(mild.kl() > 0 && mild.kl() < strong.kl(), mild + " vs " + strong);
         assertTrue(strong.nllIncrease() > mild.nllIncrease(), mild + " vs " + strong);
         assertTrue(strong.unchanged() < 1.0 && strong.steeredNll() > ref.nll(), strong.toString());
+    }
+
+    /** A task's condition accepts the task's prompts and turns the Δ off elsewhere. */
+    @Test
+    void aConditionAcceptsTheTasksPromptsAndSparesUnrelatedText() {
+        TaskFile.Task task = TaskFile.readTasks(SharedData.root().resolve("tasks/stories260K-examples.jsonl")).stream()
+                .filter(t -> t.task().equals("went-to-the-beach")).findFirst().orElseThrow();
+        Condition c = Conditions.fit(lm, task.train());
+        assertTrue(task.train().stream().allMatch(d -> c.holds(lm, d.promptTokens(lm))), "every training prompt");
+        long tested = task.test().stream().filter(d -> c.holds(lm, d.promptTokens(lm))).count();
+        assertTrue(tested >= task.test().size() - 1, tested + " of " + task.test().size() + " test prompts accepted");
+        SideEffects.Reference ref = SideEffects.Reference.of(lm, SideEffects.defaultPrompts());
+        long unrelated = ref.prompts().stream().filter(ids -> c.holds(lm, ids)).count();
+        assertTrue(unrelated <= 2, unrelated + " of " + ref.prompts().size() + " unrelated prompts accepted");
+
+        io.laai.intervention.Intervention plain = new Trainer(lm).train(task.task(), 1, task.train(),
+                TrainConfig.DEFAULTS.with(Map.of("validation", "none", "kl_weight", "0", "condition", "false")), null, null)
+                .intervention();
+        assertTrue(plain.condition() == null);
+        Steering s = plain.steering(1.0);
+        // The trainer's own: the same condition, attached to the artifact and resolved by generation.
+        Steering attached = plain.withCondition(c).steering(1.0);
+        assertTrue(attached instanceof Steering.Conditional);
+        assertTrue(SideEffects.measure(lm, ref, attached).equals(SideEffects.measure(lm, ref,
+                ids -> c.holds(lm, ids) ? s : Steering.NONE)), "generation resolves the attached condition per prompt");
+        SideEffects always = SideEffects.measure(lm, ref, s);
+        SideEffects conditional = SideEffects.measure(lm, ref, ids -> c.holds(lm, ids) ? s : Steering.NONE);
+        assertTrue(conditional.nllIncrease() < always.nllIncrease() / 4 && conditional.unchanged() > always.unchanged(),
+                conditional + " vs " + always);
+        double accuracy = Evaluator.accuracy(lm, task.test().stream()
+                .map(d -> c.holds(lm, d.promptTokens(lm)) ? s : Steering.NONE).toList(), task.test(), "");
+        assertTrue(accuracy >= 0.75, "conditional accuracy " + accuracy);
     }
 }
