@@ -63,7 +63,7 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--lambda1", description = "weight of the L1 penalty on Δ (default 1e-4)")
     Double lambda1;
 
-    @Option(names = "--lambda2", description = "weight of the group penalty Σ‖Δ_group‖₂ (default 1e-2)")
+    @Option(names = "--lambda2", description = "weight of the group penalty Σ‖Δ_group‖₂ (default 1e-3)")
     Double lambda2;
 
     @Option(names = "--patience", description = "steps without improvement before stopping (default 20)")
@@ -72,7 +72,7 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of the held-out split (default 0)")
     Long seed;
 
-    @Option(names = "--kl-weight", description = "weight of KL(base ‖ steered) on unrelated anchor text (default 1)")
+    @Option(names = "--kl-weight", description = "weight of KL(base ‖ steered) on unrelated anchor text (default 0)")
     String klWeight;
 
     @Option(names = "--condition", description = "true (default): apply only to prompts like the demonstrations'; false: to"

@@ -39,14 +39,20 @@ public class InterventionsResource {
     @Inject
     KafkaPublisher publisher;
 
-    /** One task's intervention as the API shows it. */
+    /** One task's intervention as the API shows it; condition is null for one that applies to every prompt. */
     public record Summary(String task, long version, String site, String positions, List<Integer> layers,
-            Map<Integer, Double> layerNorms, Map<Integer, double[]> headNorms, Map<String, String> metadata) {
+            Map<Integer, Double> layerNorms, Map<Integer, double[]> headNorms, Map<String, String> metadata,
+            ConditionSummary condition) {
 
         static Summary of(Intervention iv) {
             return new Summary(iv.task(), iv.version(), iv.site().id(), iv.positions().id(),
-                    new ArrayList<>(iv.deltas().keySet()), iv.layerNorms(), iv.headNorms(), iv.metadata());
+                    new ArrayList<>(iv.deltas().keySet()), iv.layerNorms(), iv.headNorms(), iv.metadata(),
+                    iv.condition() == null ? null : new ConditionSummary(iv.condition().layer(), iv.condition().threshold()));
         }
+    }
+
+    /** Where a conditional intervention reads the prompt's state, and the cosine similarity it needs. */
+    public record ConditionSummary(int layer, double threshold) {
     }
 
     @GET

@@ -70,6 +70,9 @@ class StreamingServiceTest {
                 .post("/v1/generate").then().statusCode(200).extract().path("text");
         assertFalse(base.startsWith(" Max"), "the base model already says Max: " + base);
         assertTrue(steered.startsWith(" Max"), "steered: " + steered);
+        given().get("/v1/interventions/boy-named-max").then().statusCode(200)
+                .body("condition.layer", org.hamcrest.Matchers.equalTo(2))
+                .body("condition.threshold", org.hamcrest.Matchers.lessThan(1f));
         // Its condition keeps the Δ off a prompt the task does not mean.
         String unrelated = "It was a rainy day and";
         String plain = given().contentType(ContentType.JSON).body(Map.of("prompt", unrelated, "max_tokens", 12))
