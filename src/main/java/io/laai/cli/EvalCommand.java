@@ -111,6 +111,7 @@ public class EvalCommand implements Callable<Integer> {
             List<Map<String, Object>> rows = new ArrayList<>();
             Map<String, Double> sums = new LinkedHashMap<>();
             Map<String, TrainResult> trained = new LinkedHashMap<>();
+            Map<String, Double> laaiAccuracy = new LinkedHashMap<>(); // reused by --compose as each task alone
             List<String> effectLines = new ArrayList<>();
             System.out.println("| task | " + String.join(" | ", methods) + " |");
             System.out.println("| --- |" + " ---: |".repeat(methods.size()));
@@ -122,10 +123,10 @@ public class EvalCommand implements Callable<Integer> {
                 for (String m : methods) {
                     progress.show("evaluating " + t.task() + " with " + m + " (" + (rows.size() + 1) + " of " + taskList.size()
                             + " tasks)");
-                    long start = System.nanoTime();
                     Method method = method(lm, t, m, cfg, trained);
                     if (m.equals("laai")) {
-                        row.put("train_seconds", (System.nanoTime() - start) / 1e9);
+                        laaiAccuracy.put(t.task(), method.accuracy());
+                        row.put("train_seconds", trained.get(t.task()).millis() / 1e3);
                         io.laai.intervention.Intervention iv = trained.get(t.task()).intervention();
                         row.put("layers_kept", iv.deltas().keySet());
                         row.put("groups_kept", groupsKept(iv));
@@ -174,8 +175,10 @@ public class EvalCommand implements Callable<Integer> {
                 weights.put(ra.intervention(), 1.0);
                 weights.put(rb.intervention(), 1.0);
                 Steering both = Composition.of(weights);
-                double aAlone = Evaluator.accuracy(lm, ra.intervention().steering(1.0), a.test());
-                double bAlone = Evaluator.accuracy(lm, rb.intervention().steering(1.0), b.test());
+                double aAlone = laaiAccuracy.computeIfAbsent(a.task(),
+                        k -> Evaluator.accuracy(lm, ra.intervention().steering(1.0), a.test()));
+                double bAlone = laaiAccuracy.computeIfAbsent(b.task(),
+                        k -> Evaluator.accuracy(lm, rb.intervention().steering(1.0), b.test()));
                 double aComposed = Evaluator.accuracy(lm, both, a.test());
                 double bComposed = Evaluator.accuracy(lm, both, b.test());
                 SideEffects e = SideEffects.measure(lm, reference, both);

@@ -86,11 +86,11 @@ public final class PromptScorer {
         int vocab = c.vocabSize();
         float[][] out = new float[continuation.length][];
         Transformer tf = model.transformer();
-        try (NDManager m = tf.manager().newSubManager(); KvCache cache = new KvCache(m, c, 1, t);
-                NDScope scope = new NDScope()) {
+        try (NDManager m = tf.manager().newSubManager(); NDScope scope = new NDScope()) {
             RowDeltas deltas = RowDeltas.of(m, c, List.of(steering));
+            // One pass over every token: nothing is decoded after it, so no KV cache.
             NDArray logits = tf.forward(m.create(ids, new Shape(1, t)), m.create(pos, new Shape(1, t)),
-                    m.create(Generator.attentionBias(valid, t, 0, t), new Shape(1, 1, t, t)), cache,
+                    m.create(Generator.attentionBias(valid, t, 0, t), new Shape(1, 1, t, t)), null,
                     deltas.hooks(m.create(mask, new Shape(1, t, 1))), false);
             float[] all = logits.logSoftmax(-1).toFloatArray();
             for (int k = 0; k < continuation.length; k++) {

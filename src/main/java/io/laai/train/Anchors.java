@@ -29,8 +29,12 @@ public final class Anchors {
     /** Tokens of the base distribution kept per position; the rest of its mass is left out of the KL. */
     static final int TOP = 32;
 
-    /** One anchor: the text as a demonstration, and per continuation position the base model's top tokens and probabilities. */
-    record Anchor(Demonstration demo, int[][] ids, float[][] probs) {
+    /**
+     * One anchor: the text as a demonstration, per continuation position the base model's top
+     * tokens and probabilities, and its prompt's last-token state after each layer (what a
+     * {@link Conditions condition} compares with).
+     */
+    record Anchor(Demonstration demo, int[][] ids, float[][] probs, float[][] promptStates) {
     }
 
     private static final Map<LanguageModel, List<Anchor>> CACHE = new WeakHashMap<>();
@@ -82,7 +86,7 @@ public final class Anchors {
                     probs[k][j] = (float) Math.exp(rows[k][ids[k][j]]);
                 }
             }
-            out.add(new Anchor(d, ids, probs));
+            out.add(new Anchor(d, ids, probs, io.laai.model.Activations.lastTokenResiduals(lm, d.promptTokens(lm))));
         }
         return List.copyOf(out);
     }

@@ -55,7 +55,7 @@ public record SideEffects(double kl, double nllIncrease, double steeredNll, doub
             for (int i = 0; i < ids.size(); i++) {
                 logProbs.add(PromptScorer.continuation(lm, ids.get(i), continuations.get(i), Steering.NONE));
             }
-            return new Reference(List.copyOf(prompts), ids, continuations, logProbs, SideEffects.nll(lm, ids, continuations));
+            return new Reference(List.copyOf(prompts), ids, continuations, logProbs, SideEffects.nll(logProbs, continuations));
         }
     }
 
@@ -79,11 +79,16 @@ public record SideEffects(double kl, double nllIncrease, double steeredNll, doub
         double kl = 0;
         double increase = 0;
         int tokens = 0;
+        // Resolved once per prompt: a condition that turns the Δ off leaves the base model's own rows.
+        List<Steering> resolved = new ArrayList<>();
         for (int i = 0; i < ref.prompts().size(); i++) {
             int[] prompt = prompts.get(i);
             int[] cont = ref.continuations().get(i);
             float[][] base = ref.logProbs().get(i);
-            float[][] steered = PromptScorer.continuation(lm, prompt, cont, steering.get(i));
+            Steering s = Steering.forPrompt(steering.get(i), lm, prompt);
+            resolved.add(s);
+            float[][] steered = s == Steering.NONE && prompt == ref.prompts().get(i) ? base
+                    : PromptScorer.continuation(lm, prompt, cont, s);
             for (int k = 0; k < cont.length; k++) {
                 for (int v = 0; v < base[k].length; v++) {
                     double ps = Math.exp(steered[k][v]);
@@ -93,13 +98,18 @@ public record SideEffects(double kl, double nllIncrease, double steeredNll, doub
                 tokens++;
             }
         }
-        List<int[]> own = greedy(lm, prompts, steering);
+        List<int[]> own = greedy(lm, prompts, resolved);
         int same = 0;
+        List<float[][]> ownRows = new ArrayList<>();
         for (int i = 0; i < own.size(); i++) {
-            same += Arrays.equals(own.get(i), ref.continuations().get(i)) ? 1 : 0;
+            boolean unchanged = Arrays.equals(own.get(i), ref.continuations().get(i));
+            same += unchanged ? 1 : 0;
+            // The steered text as the base model reads it, after the unsteered prompt.
+            ownRows.add(unchanged ? ref.logProbs().get(i)
+                    : PromptScorer.continuation(lm, ref.prompts().get(i), own.get(i), Steering.NONE));
         }
-        return new SideEffects(tokens == 0 ? 0 : kl / tokens, tokens == 0 ? 0 : increase / tokens,
-                nll(lm, ref.prompts(), own), ref.nll(), (double) same / own.size());
+        return new SideEffects(tokens == 0 ? 0 : kl / tokens, tokens == 0 ? 0 : increase / tokens, nll(ownRows, own),
+                ref.nll(), (double) same / own.size());
     }
 
     /** As JSON fields. */
@@ -121,18 +131,14 @@ public record SideEffects(double kl, double nllIncrease, double steeredNll, doub
         return new Generator(lm).generate(requests, null).stream().map(Generator.Result::tokens).toList();
     }
 
-    /** Mean per-token NLL of the continuations under the base model. */
-    private static double nll(LanguageModel lm, List<int[]> prompts, List<int[]> continuations) {
+    /** Mean per-token NLL of the continuations, from the base model's rows before each of their tokens. */
+    private static double nll(List<float[][]> rows, List<int[]> continuations) {
         double sum = 0;
         int n = 0;
-        for (int i = 0; i < prompts.size(); i++) {
+        for (int i = 0; i < rows.size(); i++) {
             int[] cont = continuations.get(i);
-            if (cont.length == 0) {
-                continue;
-            }
-            float[][] lp = PromptScorer.continuation(lm, prompts.get(i), cont, Steering.NONE);
             for (int k = 0; k < cont.length; k++) {
-                sum -= lp[k][cont[k]];
+                sum -= rows.get(i)[k][cont[k]];
                 n++;
             }
         }

@@ -120,7 +120,8 @@ public final class Trainer {
     private List<TrainResult> trainGroup(List<Job> jobs, TrainingProgress cancellation) {
         long start = System.nanoTime();
         List<Plan> plans = jobs.stream().map(Plan::new).toList();
-        validate(plans, cancellation);
+        Conditions conditions = new Conditions(lm);
+        validate(plans, cancellation, conditions);
         List<DeltaFit.Problem> finals = new ArrayList<>();
         for (Plan p : plans) {
             if (p.chosen != null && p.job.cfg().layers().equals("auto")) {
@@ -164,13 +165,13 @@ public final class Trainer {
             double baseLoss = n == 0 ? Double.NaN
                     : DeltaFit.crossEntropy(lm, EncodedBatch.of(lm, p.heldOut()), p.layers, null, p.job.cfg().positions(),
                             p.job.cfg().site());
-            results.add(result(p, fits.get(j), baseAccuracy, baseLoss, previousAccuracy, millis));
+            results.add(result(p, fits.get(j), baseAccuracy, baseLoss, previousAccuracy, millis, conditions));
         }
         return results;
     }
 
     private TrainResult result(Plan p, DeltaFit.Result fit, double baseAccuracy, double baseLoss, double previousAccuracy,
-            long millis) {
+            long millis, Conditions conditions) {
         Job job = p.job;
         TrainConfig cfg = job.cfg();
         ModelConfig c = lm.config();
@@ -201,7 +202,7 @@ public final class Trainer {
         }
         Intervention iv = new Intervention(job.task(), job.version(), cfg.site(), cfg.positions(), kept, lm.fingerprint(),
                 c.hiddenSize(), c.numAttentionHeads(), c.headDim(), meta,
-                cfg.condition() ? Conditions.fit(lm, job.demos()) : null);
+                cfg.condition() ? conditions.fit(job.demos()) : null);
         return new TrainResult(iv, fit.crossEntropy(), fit.steps(), List.copyOf(p.layers), valAccuracy, baseAccuracy,
                 valLoss, baseLoss, previousAccuracy, millis);
     }
@@ -267,7 +268,7 @@ public final class Trainer {
      * Every (job, layer candidate, fold) fit in one batched fit; then every fold's held-out
      * demonstrations under its own Δ in one batched generation; each job keeps its best candidate.
      */
-    private void validate(List<Plan> plans, TrainingProgress cancellation) {
+    private void validate(List<Plan> plans, TrainingProgress cancellation, Conditions conditions) {
         List<DeltaFit.Problem> problems = new ArrayList<>();
         List<int[]> owners = new ArrayList<>(); // (plan, candidate, fold)
         for (int j = 0; j < plans.size(); j++) {
@@ -298,7 +299,7 @@ public final class Trainer {
             if (p.job.cfg().condition()) {
                 // Scored as it will be served: the fold's own condition decides where its Δ applies.
                 candidate = candidate.withCondition(foldConditions.computeIfAbsent(o[0] * 1_000_000L + o[2],
-                        k -> Conditions.fit(lm, p.folds.get(o[2]).train)));
+                        k -> conditions.fit(p.folds.get(o[2]).train)));
             }
             Steering s = Composition.of(Map.of(candidate, 1.0));
             for (Demonstration d : p.folds.get(o[2]).test) {
