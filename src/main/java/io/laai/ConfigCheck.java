@@ -29,6 +29,8 @@ final class ConfigCheck {
             }
         });
         LaaiConfig.Edge e = c.edge();
+        attempt(p, () -> io.laai.model.Engine.Kind.parse(e.engine(), c.device()));
+        e.threads().ifPresent(t -> positive(p, "laai.edge.threads", t));
         positive(p, "laai.edge.max-prompt-chars", e.maxPromptChars());
         positive(p, "laai.edge.max-tokens", e.maxTokens());
         positive(p, "laai.edge.max-batch", e.maxBatch());

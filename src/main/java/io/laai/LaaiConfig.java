@@ -138,6 +138,17 @@ public interface LaaiConfig {
     }
 
     interface Edge {
+        /**
+         * What executes the model for serving: java (LAAI's own kernels on the weights in their
+         * file's precision, no native library), djl (libtorch, as training) or auto (java on a CPU,
+         * djl on a GPU).
+         */
+        @WithDefault("auto")
+        String engine();
+
+        /** Threads of the Java engine's matrix products and attention. Unset: every CPU the process may use. */
+        Optional<Integer> threads();
+
         /** Longest prompt accepted, in characters. */
         @WithDefault("8000")
         int maxPromptChars();

@@ -11,6 +11,7 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 import org.jboss.logging.Logger;
 
+import io.laai.model.Engine;
 import io.laai.model.EngineThreads;
 import io.laai.model.Devices;
 import io.laai.model.LanguageModel;
@@ -45,10 +46,22 @@ public class ModelService {
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException("laai.threads.*: " + e.getMessage());
         }
+        ai.djl.Device device;
+        Engine.Choice engines;
         try {
-            ai.djl.Device device = Devices.resolve(config.device());
+            Role role = Role.parse(config.role());
+            // The edge serves on the chosen engine; DJL is loaded beside it only where the trainer runs,
+            // and libtorch is not even asked for a GPU where nothing needs it.
+            Engine.Kind serving = role.runsEdge() ? Engine.Kind.parse(config.edge().engine(), config.device()) : Engine.Kind.DJL;
+            engines = new Engine.Choice(serving, role.runsTrainer(), config.edge().threads().orElse(EngineThreads.cpus()));
+            device = engines.training() || serving == Engine.Kind.DJL ? Devices.resolve(config.device()) : ai.djl.Device.cpu();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException(e.getMessage());
+        }
+        try {
             model = LanguageModel.load(ModelReference.resolve(config.model()), device,
-                    io.laai.model.WeightType.resolve(config.dtype(), device), chatTemplate(config.chatTemplate()));
+                    io.laai.model.WeightType.resolve(config.dtype(), device), chatTemplate(config.chatTemplate()),
+                    engines);
         } catch (ModelFormatException | IllegalArgumentException e) {
             String advice = config.model().contains("hf:ggml-org/models/tinyllamas/stories260K.gguf")
                     ? " (the dev and test model is the 1.2 MB hf:ggml-org/models/tinyllamas/stories260K.gguf: start once with"
@@ -64,7 +77,7 @@ public class ModelService {
             model = null;
             loaded.close();
         });
-        LOG.infof("Model %s (%s, %d layers) loaded in %d ms, fingerprint %s; weights %s; libtorch threads intra/inter-op %s of %d CPUs",
+        LOG.infof("Model %s (%s, %d layers) loaded in %d ms, fingerprint %s; serving on %s; libtorch threads intra/inter-op %s of %d CPUs",
                 model.id(), model.config().family().id(), model.config().numHiddenLayers(),
                 (System.nanoTime() - start) / 1_000_000, model.fingerprint(), weights(model), threads, EngineThreads.cpus());
     }
@@ -81,11 +94,9 @@ public class ModelService {
         }
     }
 
-    /** "4.0 MiB f32 + 0.1 MiB bf16 on cpu": what the weights take on their device, by type. */
+    /** "4.0 MiB f32 on cpu (djl)": what the serving engine's weights take and where, by type. */
     public static String weights(LanguageModel m) {
-        return m.transformer().weightBytes().entrySet().stream()
-                .map(e -> io.laai.model.MemoryEstimate.mib(e.getValue()) + " " + e.getKey())
-                .collect(java.util.stream.Collectors.joining(" + ")) + " on " + m.transformer().device();
+        return m.engine().describe();
     }
 
     /** The model, or null while it loads; callers through a CDI proxy cannot read the field. */

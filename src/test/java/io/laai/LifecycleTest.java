@@ -117,11 +117,12 @@ class LifecycleTest {
         assertEquals(List.of(), ConfigCheck.problems(all.getConfigMapping(LaaiConfig.class), all));
         Map<String, String> wrong = Map.of("laai.role", "chef", "laai.edge.max-batch", "0", "laai.trainer.window", "-1",
                 "laai.train.steps", "many", "laai.kafka.embedded.port", "70000", "laai.trainer.transaction-timeout", "10ms",
-                "laai.device", "tpu", "laai.dtype", "bf16");
+                "laai.device", "tpu", "laai.dtype", "bf16", "laai.edge.engine", "cuda", "laai.edge.threads", "0");
         SmallRyeConfig bad = config(wrong);
         String problems = String.join("\n", ConfigCheck.problems(bad.getConfigMapping(LaaiConfig.class), bad));
         for (String named : List.of("laai.role", "laai.edge.max-batch", "laai.trainer.window", "laai.train", "steps",
                 "laai.kafka.embedded.port", "laai.trainer.transaction-timeout", "laai.device", "laai.dtype",
+                "laai.edge.engine", "laai.edge.threads",
                 "kafka.bootstrap.servers")) {
             assertTrue(problems.contains(named), named + " in:\n" + problems);
         }

@@ -29,6 +29,14 @@ import picocli.CommandLine.Option;
                 + " and peak RSS; medians of repeats.")
 public class BenchCommand implements Callable<Integer> {
 
+    @Option(names = "--engine", split = ",", defaultValue = "java,djl", description = "with --model: the engines to "
+            + "measure (java, djl); more than one: each in a process of its own, so that each peak RSS is its own, and a "
+            + "table side by side")
+    List<String> engines;
+
+    @Option(names = "--threads", description = "the Java engine's threads (default: every CPU the process may use)")
+    Integer threads;
+
     @Option(names = "--model", description = "measure the runtime in this process (GGUF file, checkpoint or hf: id)")
     String model;
 
@@ -95,13 +103,22 @@ public class BenchCommand implements Callable<Integer> {
         if (model == null) {
             throw new CliException("bench needs --model (the runtime in this process) or --url (a running service)");
         }
-        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype)) {
+        if (engines.size() > 1) {
+            return sideBySide();
+        }
+        io.laai.model.Engine.Kind kind = io.laai.model.Engine.Kind.parse(engines.get(0), device);
+        boolean training = demos != null || stream != null;
+        io.laai.model.Engine.Choice choice = new io.laai.model.Engine.Choice(kind, training,
+                threads != null ? threads : io.laai.model.EngineThreads.cpus());
+        // The Java engine alone never loads libtorch, not even to look for a GPU.
+        ai.djl.Device dev = kind == io.laai.model.Engine.Kind.JAVA && !training ? ai.djl.Device.cpu() : Devices.resolve(device);
+        try (LanguageModel lm = ModelOption.load(model, dev, dtype, null, choice)) {
             Generator generator = new Generator(lm);
             SamplingParams params = SamplingParams.greedy(tokens).withIgnoreEos(true);
-            System.out.printf("model %s (%s), device %s, %d tokens per prompt, median of %d, libtorch threads intra/inter-op "
-                    + "%s/%s, %d competing busy threads%n", lm.id(), lm.config().family().id(), device, tokens, repeats,
-                    System.getProperty("ai.djl.pytorch.num_threads"), System.getProperty("ai.djl.pytorch.num_interop_threads"),
-                    competingLoad);
+            System.out.printf("model %s (%s), engine %s, %d tokens per prompt, median of %d, libtorch threads intra/inter-op "
+                    + "%s/%s, %d competing busy threads%n", lm.id(), lm.config().family().id(), lm.engine().describe(), tokens,
+                    repeats, System.getProperty("ai.djl.pytorch.num_threads"),
+                    System.getProperty("ai.djl.pytorch.num_interop_threads"), competingLoad);
             java.util.concurrent.atomic.AtomicBoolean spinning = new java.util.concurrent.atomic.AtomicBoolean(true);
             for (int i = 0; i < competingLoad; i++) {
                 Thread busy = new Thread(() -> {
@@ -146,6 +163,86 @@ public class BenchCommand implements Callable<Integer> {
             }
             System.out.printf("peak RSS %.0f MiB%n", peakRssKb() / 1024.0);
         }
+        return 0;
+    }
+
+    /**
+     * Runs this command once per engine, each in a child JVM started as this one was, and prints
+     * their throughput and peak RSS side by side.
+     */
+    private int sideBySide() throws Exception {
+        if (demos != null || stream != null) {
+            throw new CliException("--demos and --stream measure training: give one --engine with them");
+        }
+        ProcessHandle.Info self = ProcessHandle.current().info();
+        if (self.command().isEmpty() || self.arguments().isEmpty()) {
+            throw new CliException("cannot read this process's command line to start one per engine; run bench once per"
+                    + " --engine instead");
+        }
+        Map<String, Map<Integer, Double>> perEngine = new java.util.LinkedHashMap<>();
+        Map<String, Double> rss = new java.util.LinkedHashMap<>();
+        for (String engine : engines) {
+            List<String> command = new ArrayList<>();
+            command.add(self.command().get());
+            String[] args = self.arguments().get();
+            for (int i = 0; i < args.length; i++) {
+                if (args[i].equals("--engine") && i + 1 < args.length) {
+                    i++;
+                    continue;
+                }
+                if (!args[i].startsWith("--engine=")) {
+                    command.add(args[i]);
+                }
+            }
+            command.add("--engine=" + engine);
+            System.out.println("## engine " + engine);
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Map<Integer, Double> rows = new java.util.TreeMap<>();
+            try (java.io.BufferedReader out = p.inputReader()) {
+                for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    if (line.contains("WARN") || line.contains("INFO")) {
+                        continue; // the child's log lines; its report is what counts
+                    }
+                    System.out.println(line);
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\| (\\d+) \\| (\\d+) \\|").matcher(line);
+                    if (m.find()) {
+                        rows.put(Integer.parseInt(m.group(1)), Double.parseDouble(m.group(2)));
+                    }
+                    if (line.startsWith("peak RSS ")) {
+                        rss.put(engine, Double.parseDouble(line.replaceAll("\\D", "")));
+                    }
+                }
+            }
+            if (p.waitFor() != 0) {
+                throw new CliException("bench --engine " + engine + " failed (exit " + p.exitValue() + ")");
+            }
+            perEngine.put(engine, rows);
+        }
+        System.out.println("## side by side");
+        StringBuilder head = new StringBuilder("| batch |");
+        StringBuilder rule = new StringBuilder("| ---: |");
+        for (String e : engines) {
+            head.append(" ").append(e).append(" tokens/s |");
+            rule.append(" ---: |");
+        }
+        String first = engines.get(0);
+        String last = engines.get(engines.size() - 1);
+        System.out.println(head + " " + first + " / " + last + " |");
+        System.out.println(rule + " ---: |");
+        for (int batch : batches) {
+            StringBuilder row = new StringBuilder("| " + batch + " |");
+            for (String e : engines) {
+                row.append(String.format(" %.0f |", perEngine.get(e).getOrDefault(batch, Double.NaN)));
+            }
+            row.append(String.format(" %.2f× |", perEngine.get(first).getOrDefault(batch, Double.NaN)
+                    / perEngine.get(last).getOrDefault(batch, Double.NaN)));
+            System.out.println(row);
+        }
+        StringBuilder peak = new StringBuilder("| peak RSS (MiB) |");
+        for (String e : engines) {
+            peak.append(String.format(" %.0f |", rss.getOrDefault(e, Double.NaN)));
+        }
+        System.out.println(peak + " |");
         return 0;
     }
 

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "laai", mixinStandardHelpOptions = true, showDefaultValues = true, version = "LAAI 0.1.0",
         description = "Task-driven layerwise additive activation intervention, as a streaming service.",
         subcommands = {ServeCommand.class, GenerateCommand.class, TrainCommand.class, EvalCommand.class,
-                ExportGgufCommand.class, PublishCommand.class, BenchCommand.class, EngineInfoCommand.class,
+                ExportGgufCommand.class, PublishCommand.class, BenchCommand.class, SyntheticModelCommand.class,
+                EngineInfoCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public class LaaiCommand implements Callable<Integer> {
 

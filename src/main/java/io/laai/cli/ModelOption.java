@@ -16,6 +16,12 @@ final class ModelOption {
 
     /** chatTemplate: a Jinja2 file used as the model's chat template (--chat-template), or null for the model's own. */
     static LanguageModel load(String reference, Device device, String dtype, java.nio.file.Path chatTemplate) {
+        return load(reference, device, dtype, chatTemplate, io.laai.model.Engine.Choice.DJL);
+    }
+
+    /** With the engines {@code engines} names (bench --engine). */
+    static LanguageModel load(String reference, Device device, String dtype, java.nio.file.Path chatTemplate,
+            io.laai.model.Engine.Choice engines) {
         String template = null;
         if (chatTemplate != null) {
             try {
@@ -26,7 +32,7 @@ final class ModelOption {
         }
         try {
             return LanguageModel.load(ModelReference.resolve(reference), device,
-                    io.laai.model.WeightType.resolve(dtype, device), template);
+                    io.laai.model.WeightType.resolve(dtype, device), template, engines);
         } catch (ModelFormatException | IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }

@@ -13,11 +13,6 @@ import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
-
 /**
  * Serving with token-level continuous batching: one worker runs a decode loop over a fixed set
  * of rows (slots) sharing one KV cache. A request joins at the next step (its prompt prefilled on
@@ -28,8 +23,9 @@ import ai.djl.ndarray.types.Shape;
  * columns written so far shifts the cache right to make room; when the write column reaches the
  * end, or a quarter of the columns belong to no running row, the cache shifts left.
  * <p>
- * Native memory: the cache lives in this object's manager until {@link #close()}; a prefill's
- * temporaries live in a sub-manager closed after it; each step runs in an NDScope.
+ * Memory: the shared cache lives until {@link #close()}; a prefill's own cache and Δ close after
+ * it; the stacked Δ of the rows in use are replaced when the rows change. All on the model's
+ * {@link Engine}.
  */
 public final class ContinuousGenerator implements AutoCloseable {
 
@@ -112,8 +108,7 @@ public final class ContinuousGenerator implements AutoCloseable {
     // Worker thread only.
     private final Slot[] slots;
     private Job deferred;
-    private NDManager deltaManager;
-    private RowDeltas deltas;
+    private Engine.Deltas deltas;
     private boolean membershipChanged = true;
     // How often the cache shifted, for tests.
     volatile int shiftsLeft;
@@ -209,8 +204,8 @@ public final class ContinuousGenerator implements AutoCloseable {
     }
 
     private void run() {
-        try (NDManager manager = model.transformer().manager().newSubManager();
-                KvCache cache = new KvCache(manager, config, slots.length, capacity)) {
+        Engine engine = model.engine();
+        try (Engine.Cache cache = engine.cache(slots.length, capacity)) {
             while (!closed) {
                 try {
                     if (active() == 0 && deferred == null) {
@@ -220,9 +215,9 @@ public final class ContinuousGenerator implements AutoCloseable {
                         }
                         deferred = next;
                     }
-                    admit(manager, cache);
+                    admit(engine, cache);
                     if (active() > 0) {
-                        decode(manager, cache);
+                        decode(engine, cache);
                     }
                 } catch (InterruptedException e) {
                     break;
@@ -239,8 +234,8 @@ public final class ContinuousGenerator implements AutoCloseable {
                 }
             }
         } finally {
-            if (deltaManager != null) {
-                deltaManager.close();
+            if (deltas != null) {
+                deltas.close();
             }
             Refused down = new Refused(503, "the server shut down before the request finished", 5);
             for (Slot s : slots) {
@@ -254,6 +249,16 @@ public final class ContinuousGenerator implements AutoCloseable {
             waiting.set(0);
             queue.forEach(j -> j.result.completeExceptionally(down));
         }
+    }
+
+    /** How often the cache dropped leading columns (for tests of either engine). */
+    public int shiftsLeft() {
+        return shiftsLeft;
+    }
+
+    /** How often the cache opened columns in front. */
+    public int shiftsRight() {
+        return shiftsRight;
     }
 
     /** Requests generating in a row now (for metrics; read from any thread). */
@@ -279,7 +284,7 @@ public final class ContinuousGenerator implements AutoCloseable {
      * column. Requests join while their prefill, together, fits what the memory budget leaves; the
      * rest wait for the next step, when this prefill's memory is free again.
      */
-    private void admit(NDManager manager, KvCache cache) {
+    private void admit(Engine engine, Engine.Cache cache) {
         long now = System.nanoTime();
         queue.removeIf(j -> dropped(j, now)); // requests deep in the queue time out too
         List<Integer> joined = new ArrayList<>();
@@ -331,19 +336,18 @@ public final class ContinuousGenerator implements AutoCloseable {
                 }
             }
         }
-        prefill(manager, cache, joined, cache.length());
+        prefill(engine, cache, joined, cache.length());
     }
 
-    private void prefill(NDManager manager, KvCache cache, List<Integer> joined, int column) {
+    private void prefill(Engine engine, Engine.Cache cache, List<Integer> joined, int column) {
         int n = joined.size();
         List<GenerationRow> rows = joined.stream().map(i -> slots[i].row).toList();
         int t0 = rows.stream().mapToInt(r -> r.prompt.length).max().orElseThrow();
         GenerationRow.Prefill p = GenerationRow.Prefill.of(rows, t0);
         int[] next;
-        try (NDManager req = manager.newSubManager(); KvCache own = new KvCache(req, config, n, t0)) {
-            RowDeltas d = RowDeltas.of(req, config, rows.stream().map(r -> r.request.steering()).toList());
-            next = GenerationRow.prefill(model, req, own, d, rows.toArray(new GenerationRow[0]), p,
-                    admission.prefillChunk());
+        try (Engine.Cache own = engine.cache(n, t0);
+                Engine.Deltas d = engine.deltas(rows.stream().map(r -> r.request.steering()).toList())) {
+            next = GenerationRow.prefill(engine, own, d, rows.toArray(new GenerationRow[0]), p, admission.prefillChunk());
             for (int j = 0; j < n; j++) {
                 int length = rows.get(j).prompt.length;
                 cache.copyRow(own, j, t0 - length, joined.get(j), column - length, length);
@@ -360,7 +364,7 @@ public final class ContinuousGenerator implements AutoCloseable {
     }
 
     /** One token for every row in use. */
-    private void decode(NDManager manager, KvCache cache) {
+    private void decode(Engine engine, Engine.Cache cache) {
         long now = System.nanoTime();
         for (int i = 0; i < slots.length; i++) {
             if (slots[i] != null && slots[i].job.expired(now)) {
@@ -383,15 +387,15 @@ public final class ContinuousGenerator implements AutoCloseable {
             }
         }
         if (membershipChanged) {
-            if (deltaManager != null) {
-                deltaManager.close();
+            if (deltas != null) {
+                deltas.close();
+                deltas = null;
             }
-            deltaManager = manager.newSubManager();
             List<Steering> steering = new ArrayList<>();
             for (int i = 0; i < b; i++) {
                 steering.add(slots[i] == null ? Steering.NONE : slots[i].job.request.steering());
             }
-            deltas = RowDeltas.of(deltaManager, config, steering);
+            deltas = engine.deltas(steering);
             membershipChanged = false;
         }
         int column = cache.length();
@@ -414,14 +418,13 @@ public final class ContinuousGenerator implements AutoCloseable {
         }
         int[] next;
         cache.rows(b);
-        try (NDScope scope = new NDScope()) {
-            NDArray logits = model.transformer().forward(manager.create(ids, new Shape(b, 1)),
-                    manager.create(pos, new Shape(b, 1)), manager.create(bias, new Shape(b, 1, 1, l)), cache,
-                    deltas.hooks(null), true);
+        try {
             GenerationRow[] rowsInUse = new GenerationRow[b];
             for (int i : rows) {
                 rowsInUse[i] = slots[i].row;
             }
+            Engine.Logits logits = engine.forward(new Engine.Batch(b, 1, ids, pos, bias, null), cache, deltas,
+                    GenerationRow.output(rowsInUse));
             next = GenerationRow.nextTokens(logits, rowsInUse, config.vocabSize());
         } finally {
             cache.rows(slots.length);
@@ -450,7 +453,7 @@ public final class ContinuousGenerator implements AutoCloseable {
      * attends over all columns up to the write column. A row's columns are its tokens so far, fewer
      * than the cache holds, so a full cache always has a leading column to drop.
      */
-    private void compact(KvCache cache, boolean needed) {
+    private void compact(Engine.Cache cache, boolean needed) {
         int first = cache.length();
         for (Slot s : slots) {
             if (s != null && s.placed) {

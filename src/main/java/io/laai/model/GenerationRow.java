@@ -4,10 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 
 /** A row's progress through generation: its tokens, stop conditions and the text it has emitted. */
 final class GenerationRow {
@@ -79,11 +75,11 @@ final class GenerationRow {
     /**
      * Runs a prefill batch through the model in chunks of at most {@code chunkTokens} tokens in all
      * (at least one column per chunk), writing keys and values into {@code cache} from column 0, and
-     * returns each row's next token. Each chunk is its own forward pass in its own NDScope, and
-     * attends to the columns written so far: working memory grows with chunk × prompt length, never
-     * with the prompt length squared, and the result equals one pass over the whole prompt.
+     * returns each row's next token. Each chunk is its own forward pass and attends to the columns
+     * written so far: working memory grows with chunk × prompt length, never with the prompt length
+     * squared, and the result equals one pass over the whole prompt.
      */
-    static int[] prefill(LanguageModel model, NDManager m, KvCache cache, RowDeltas deltas, GenerationRow[] rows, Prefill p,
+    static int[] prefill(Engine engine, Engine.Cache cache, Engine.Deltas deltas, GenerationRow[] rows, Prefill p,
             int chunkTokens) {
         int b = rows.length;
         int t = p.t();
@@ -101,27 +97,27 @@ final class GenerationRow {
                 System.arraycopy(p.mask(), i * t + from, mask, i * n, n);
             }
             float[] bias = Generator.attentionBias(p.valid(), n, from, to);
-            try (NDScope scope = new NDScope()) {
-                NDArray logits = model.transformer().forward(m.create(ids, new Shape(b, n)), m.create(pos, new Shape(b, n)),
-                        m.create(bias, new Shape(b, 1, n, to)), cache, deltas.hooks(m.create(mask, new Shape(b, n, 1))), true);
-                if (to == t) {
-                    next = nextTokens(logits, rows, model.config().vocabSize());
-                }
+            Engine.Output out = to == t ? output(rows) : Engine.Output.ARGMAX_LAST;
+            Engine.Logits logits = engine.forward(new Engine.Batch(b, n, ids, pos, bias, mask), cache, deltas, out);
+            if (to == t) {
+                next = nextTokens(logits, rows, engine.config().vocabSize());
             }
         }
         return next;
     }
 
-    /**
-     * Each row's next token from last-position logits (B, 1, V): argmax on the device when every
-     * row is greedy, else each row's own sampler. A null row (a free slot) gets 0.
-     */
-    static int[] nextTokens(NDArray logits, GenerationRow[] rows, int vocab) {
-        boolean greedy = Arrays.stream(rows).allMatch(r -> r == null || r.plainGreedy);
-        if (greedy) {
-            return Arrays.stream(logits.argMax(-1).toLongArray()).mapToInt(v -> (int) v).toArray();
+    /** The argmax alone when every row is greedy (computed where the logits are), else the logits. */
+    static Engine.Output output(GenerationRow[] rows) {
+        return Arrays.stream(rows).allMatch(r -> r == null || r.plainGreedy) ? Engine.Output.ARGMAX_LAST
+                : Engine.Output.LAST;
+    }
+
+    /** Each row's next token from last-position logits (see {@link #output}). A null row (a free slot) gets 0. */
+    static int[] nextTokens(Engine.Logits logits, GenerationRow[] rows, int vocab) {
+        if (logits.argMax() != null) {
+            return logits.argMax();
         }
-        float[] all = logits.toFloatArray();
+        float[] all = logits.values();
         int[] next = new int[rows.length];
         for (int i = 0; i < rows.length; i++) {
             GenerationRow r = rows[i];

@@ -4,16 +4,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 
 /**
  * Generates continuations for a batch of prompts in lock-step: one left-padded prefill, then one
  * decode step per token over a preallocated KV cache, each row with its own sampling and steering.
- * Native memory: the request's manager holds the cache and steering vectors; each step runs in
- * an NDScope, and only Java arrays leave it.
+ * The cache and the stacked Δ belong to the call and close before it returns.
  */
 public final class Generator {
 
@@ -68,12 +63,12 @@ public final class Generator {
             longest = Math.max(longest, rows[i].limit);
         }
         int capacity = t0 + longest;
-        Transformer tf = model.transformer();
-        try (NDManager req = tf.manager().newSubManager(); KvCache cache = new KvCache(req, c, b, capacity)) {
-            RowDeltas deltas = RowDeltas.of(req, c, java.util.Arrays.stream(rows).map(r -> r.request.steering()).toList());
+        Engine engine = model.engine();
+        try (Engine.Cache cache = engine.cache(b, capacity);
+                Engine.Deltas deltas = engine.deltas(Arrays.stream(rows).map(r -> r.request.steering()).toList())) {
             GenerationRow.Prefill prefill = GenerationRow.Prefill.of(Arrays.asList(rows), capacity);
             boolean[][] valid = prefill.valid();
-            int[] next = GenerationRow.prefill(model, req, cache, deltas, rows, prefill, PREFILL_CHUNK);
+            int[] next = GenerationRow.prefill(engine, cache, deltas, rows, prefill, PREFILL_CHUNK);
             for (int k = 0; ; k++) {
                 boolean active = false;
                 for (int i = 0; i < b; i++) {
@@ -93,7 +88,9 @@ public final class Generator {
                     valid[i][t0 + k] = true;
                 }
                 float[] bias = attentionBias(valid, 1, t0 + k, t0 + k + 1);
-                next = decode(req, cache, deltas, stepIds, stepPos, bias, rows);
+                Engine.Logits logits = engine.forward(new Engine.Batch(b, 1, stepIds, stepPos, bias, null), cache, deltas,
+                        GenerationRow.output(rows));
+                next = GenerationRow.nextTokens(logits, rows, c.vocabSize());
             }
         }
         List<Result> results = new ArrayList<>(b);
@@ -101,19 +98,6 @@ public final class Generator {
             results.add(row.result(model));
         }
         return results;
-    }
-
-    /** One decode step (one token per row; the prefill ran before); returns each row's next token. */
-    private int[] decode(NDManager req, KvCache cache, RowDeltas deltas, long[] ids, long[] pos, float[] bias,
-            GenerationRow[] rows) {
-        int b = rows.length;
-        try (NDScope scope = new NDScope()) {
-            NDArray idArray = req.create(ids, new Shape(b, 1));
-            NDArray posArray = req.create(pos, new Shape(b, 1));
-            NDArray biasArray = req.create(bias, new Shape(b, 1, 1, cache.length() + 1));
-            NDArray logits = model.transformer().forward(idArray, posArray, biasArray, cache, deltas.hooks(null), true); // (B, 1, V)
-            return GenerationRow.nextTokens(logits, rows, model.config().vocabSize());
-        }
     }
 
     /**

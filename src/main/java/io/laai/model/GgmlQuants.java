@@ -16,6 +16,33 @@ final class GgmlQuants {
     private GgmlQuants() {
     }
 
+    /** Decodes n values of {@code type} from b's position into out[0, n). */
+    static void dequantize(GgufFile.GgmlType type, ByteBuffer b, float[] out, int n) {
+        switch (type) {
+            case F32 -> b.asFloatBuffer().get(out, 0, n);
+            case F16 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = Half.f16(b.getShort());
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = Half.bf16(b.getShort());
+                }
+            }
+            case Q4_0 -> q4_0(b, out, n);
+            case Q4_1 -> q4_1(b, out, n);
+            case Q5_0 -> q5_0(b, out, n);
+            case Q5_1 -> q5_1(b, out, n);
+            case Q8_0 -> q8_0(b, out, n);
+            case Q2_K -> q2_K(b, out, n);
+            case Q3_K -> q3_K(b, out, n);
+            case Q4_K -> q4_K(b, out, n);
+            case Q5_K -> q5_K(b, out, n);
+            case Q6_K -> q6_K(b, out, n);
+        }
+    }
+
     private static float half(ByteBuffer b) {
         return Half.f16(b.getShort());
     }

@@ -43,6 +43,15 @@ public final class GgufFile {
         final int blockSize;
         final int blockBytes;
 
+        /** Values per block (1 for F32, F16 and BF16). */
+        public int blockSize() {
+            return blockSize;
+        }
+
+        public int blockBytes() {
+            return blockBytes;
+        }
+
         GgmlType(int id, int blockSize, int blockBytes) {
             this.id = id;
             this.blockSize = blockSize;
@@ -227,41 +236,35 @@ public final class GgufFile {
 
     /** Reads and dequantizes one tensor to float32 with its row-major shape. */
     public HostTensor read(String name) {
+        return load(name).host();
+    }
+
+    /**
+     * Reads one tensor as the file stores it: float32 as values, every other type as its blocks.
+     * Read, not mapped: a mapped file's pages would count against the process's memory until the
+     * mapping is collected.
+     */
+    public Weight load(String name) {
         TensorInfo t = tensors.get(name);
         if (t == null) {
             throw new ModelFormatException(file, "tensor " + name + " is missing");
         }
-        int n = (int) HostTensor.numel(t.ggmlDims);
-        float[] out = new float[n];
+        byte[] bytes = new byte[Math.toIntExact(t.bytes)];
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer b = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + t.offset, t.bytes)
-                    .order(ByteOrder.LITTLE_ENDIAN);
-            switch (t.type) {
-                case F32 -> b.asFloatBuffer().get(out);
-                case F16 -> {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = Half.f16(b.getShort());
-                    }
+            ByteBuffer into = ByteBuffer.wrap(bytes);
+            while (into.hasRemaining()) {
+                if (ch.read(into, dataStart + t.offset + into.position()) < 0) {
+                    throw new ModelFormatException(file, "tensor " + name + " ends past the end of the file");
                 }
-                case BF16 -> {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = Half.bf16(b.getShort());
-                    }
-                }
-                case Q4_0 -> GgmlQuants.q4_0(b, out, n);
-                case Q4_1 -> GgmlQuants.q4_1(b, out, n);
-                case Q5_0 -> GgmlQuants.q5_0(b, out, n);
-                case Q5_1 -> GgmlQuants.q5_1(b, out, n);
-                case Q8_0 -> GgmlQuants.q8_0(b, out, n);
-                case Q2_K -> GgmlQuants.q2_K(b, out, n);
-                case Q3_K -> GgmlQuants.q3_K(b, out, n);
-                case Q4_K -> GgmlQuants.q4_K(b, out, n);
-                case Q5_K -> GgmlQuants.q5_K(b, out, n);
-                case Q6_K -> GgmlQuants.q6_K(b, out, n);
             }
         } catch (IOException e) {
             throw new ModelFormatException(file, "cannot read tensor " + name + ": " + e.getMessage());
         }
+        if (t.type != GgmlType.F32) {
+            return new PackedTensor(t.shape(), t.type, bytes);
+        }
+        float[] out = new float[bytes.length / 4];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
         return new HostTensor(t.shape(), out);
     }
 

@@ -28,7 +28,7 @@ public final class GgufModelLoader {
             default -> throw new ModelFormatException(path, "architecture '" + arch
                     + "' is not supported (llama, mistral, qwen2, gpt2)");
         };
-        Map<String, HostTensor> weights = config.family() == ModelConfig.Family.GPT2
+        Map<String, Weight> weights = config.family() == ModelConfig.Family.GPT2
                 ? gpt2Weights(gguf, config) : llamaWeights(gguf, config, !arch.equals("qwen2"));
         String tokenizerJson = GgufTokenizer.toTokenizerJson(gguf);
         return new LoadedModel(path.getFileName().toString(), config, weights, tokenizerJson, GenerationDefaults.NONE,
@@ -83,71 +83,71 @@ public final class GgufModelLoader {
         return ids;
     }
 
-    private static Map<String, HostTensor> llamaWeights(GgufFile g, ModelConfig c, boolean interleavedRope) {
-        Map<String, HostTensor> w = new LinkedHashMap<>();
-        w.put("model.embed_tokens.weight", g.read("token_embd.weight"));
-        w.put("model.norm.weight", g.read("output_norm.weight"));
+    private static Map<String, Weight> llamaWeights(GgufFile g, ModelConfig c, boolean interleavedRope) {
+        Map<String, Weight> w = new LinkedHashMap<>();
+        w.put("model.embed_tokens.weight", g.load("token_embd.weight"));
+        w.put("model.norm.weight", g.load("output_norm.weight"));
         if (!c.tieWordEmbeddings()) {
-            w.put("lm_head.weight", g.read("output.weight"));
+            w.put("lm_head.weight", g.load("output.weight"));
         }
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             String b = "blk." + i + ".";
             String l = "model.layers." + i + ".";
-            HostTensor q = g.read(b + "attn_q.weight");
-            HostTensor k = g.read(b + "attn_k.weight");
+            Weight q = g.load(b + "attn_q.weight");
+            Weight k = g.load(b + "attn_k.weight");
             if (interleavedRope) {
                 q = Rotary.interleavedToHalf(q, c.numAttentionHeads());
                 k = Rotary.interleavedToHalf(k, c.numKeyValueHeads());
             }
             w.put(l + "self_attn.q_proj.weight", q);
             w.put(l + "self_attn.k_proj.weight", k);
-            w.put(l + "self_attn.v_proj.weight", g.read(b + "attn_v.weight"));
-            w.put(l + "self_attn.o_proj.weight", g.read(b + "attn_output.weight"));
+            w.put(l + "self_attn.v_proj.weight", g.load(b + "attn_v.weight"));
+            w.put(l + "self_attn.o_proj.weight", g.load(b + "attn_output.weight"));
             if (c.qkvBias()) {
-                HostTensor qb = g.read(b + "attn_q.bias");
-                HostTensor kb = g.read(b + "attn_k.bias");
+                Weight qb = g.load(b + "attn_q.bias");
+                Weight kb = g.load(b + "attn_k.bias");
                 if (interleavedRope) {
                     qb = Rotary.interleavedToHalf(qb, c.numAttentionHeads());
                     kb = Rotary.interleavedToHalf(kb, c.numKeyValueHeads());
                 }
                 w.put(l + "self_attn.q_proj.bias", qb);
                 w.put(l + "self_attn.k_proj.bias", kb);
-                w.put(l + "self_attn.v_proj.bias", g.read(b + "attn_v.bias"));
+                w.put(l + "self_attn.v_proj.bias", g.load(b + "attn_v.bias"));
             }
-            w.put(l + "input_layernorm.weight", g.read(b + "attn_norm.weight"));
-            w.put(l + "post_attention_layernorm.weight", g.read(b + "ffn_norm.weight"));
-            w.put(l + "mlp.gate_proj.weight", g.read(b + "ffn_gate.weight"));
-            w.put(l + "mlp.up_proj.weight", g.read(b + "ffn_up.weight"));
-            w.put(l + "mlp.down_proj.weight", g.read(b + "ffn_down.weight"));
+            w.put(l + "input_layernorm.weight", g.load(b + "attn_norm.weight"));
+            w.put(l + "post_attention_layernorm.weight", g.load(b + "ffn_norm.weight"));
+            w.put(l + "mlp.gate_proj.weight", g.load(b + "ffn_gate.weight"));
+            w.put(l + "mlp.up_proj.weight", g.load(b + "ffn_up.weight"));
+            w.put(l + "mlp.down_proj.weight", g.load(b + "ffn_down.weight"));
         }
         return w;
     }
 
-    private static Map<String, HostTensor> gpt2Weights(GgufFile g, ModelConfig c) {
-        Map<String, HostTensor> w = new LinkedHashMap<>();
-        w.put("transformer.wte.weight", g.read("token_embd.weight"));
-        w.put("transformer.wpe.weight", g.read("position_embd.weight"));
-        w.put("transformer.ln_f.weight", g.read("output_norm.weight"));
-        w.put("transformer.ln_f.bias", g.read("output_norm.bias"));
+    private static Map<String, Weight> gpt2Weights(GgufFile g, ModelConfig c) {
+        Map<String, Weight> w = new LinkedHashMap<>();
+        w.put("transformer.wte.weight", g.load("token_embd.weight"));
+        w.put("transformer.wpe.weight", g.load("position_embd.weight"));
+        w.put("transformer.ln_f.weight", g.load("output_norm.weight"));
+        w.put("transformer.ln_f.bias", g.load("output_norm.bias"));
         if (!c.tieWordEmbeddings()) {
-            w.put("lm_head.weight", g.read("output.weight"));
+            w.put("lm_head.weight", g.load("output.weight"));
         }
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             String b = "blk." + i + ".";
             String l = "transformer.h." + i + ".";
             // llama.cpp stores GPT-2's projections as [out, in] already: the runtime layout.
-            w.put(l + "ln_1.weight", g.read(b + "attn_norm.weight"));
-            w.put(l + "ln_1.bias", g.read(b + "attn_norm.bias"));
-            w.put(l + "attn.c_attn.weight", g.read(b + "attn_qkv.weight"));
-            w.put(l + "attn.c_attn.bias", g.read(b + "attn_qkv.bias"));
-            w.put(l + "attn.c_proj.weight", g.read(b + "attn_output.weight"));
-            w.put(l + "attn.c_proj.bias", g.read(b + "attn_output.bias"));
-            w.put(l + "ln_2.weight", g.read(b + "ffn_norm.weight"));
-            w.put(l + "ln_2.bias", g.read(b + "ffn_norm.bias"));
-            w.put(l + "mlp.c_fc.weight", g.read(b + "ffn_up.weight"));
-            w.put(l + "mlp.c_fc.bias", g.read(b + "ffn_up.bias"));
-            w.put(l + "mlp.c_proj.weight", g.read(b + "ffn_down.weight"));
-            w.put(l + "mlp.c_proj.bias", g.read(b + "ffn_down.bias"));
+            w.put(l + "ln_1.weight", g.load(b + "attn_norm.weight"));
+            w.put(l + "ln_1.bias", g.load(b + "attn_norm.bias"));
+            w.put(l + "attn.c_attn.weight", g.load(b + "attn_qkv.weight"));
+            w.put(l + "attn.c_attn.bias", g.load(b + "attn_qkv.bias"));
+            w.put(l + "attn.c_proj.weight", g.load(b + "attn_output.weight"));
+            w.put(l + "attn.c_proj.bias", g.load(b + "attn_output.bias"));
+            w.put(l + "ln_2.weight", g.load(b + "ffn_norm.weight"));
+            w.put(l + "ln_2.bias", g.load(b + "ffn_norm.bias"));
+            w.put(l + "mlp.c_fc.weight", g.load(b + "ffn_up.weight"));
+            w.put(l + "mlp.c_fc.bias", g.load(b + "ffn_up.bias"));
+            w.put(l + "mlp.c_proj.weight", g.load(b + "ffn_down.weight"));
+            w.put(l + "mlp.c_proj.bias", g.load(b + "ffn_down.bias"));
         }
         return w;
     }

@@ -6,7 +6,7 @@ import java.util.Arrays;
  * A weight on the Java heap in float32, row-major, with its Hugging Face shape: the form every
  * loader produces before the runtime copies it to the device once.
  */
-public record HostTensor(long[] shape, float[] data) {
+public record HostTensor(long[] shape, float[] data) implements Weight {
 
     public HostTensor {
         if (numel(shape) != data.length) {
@@ -21,6 +21,17 @@ public record HostTensor(long[] shape, float[] data) {
             n = Math.multiplyExact(n, d);
         }
         return n;
+    }
+
+    @Override
+    public HostTensor host() {
+        return this;
+    }
+
+    @Override
+    public void row(int r, float[] out) {
+        int cols = cols();
+        System.arraycopy(data, r * cols, out, 0, cols);
     }
 
     public int dim(int i) {

@@ -13,7 +13,7 @@ import ai.djl.ndarray.types.Shape;
  * forward pass may use only the first {@link #rows(int) rows}. Owns its manager: close it when
  * done.
  */
-public final class KvCache implements AutoCloseable {
+public final class KvCache implements Engine.Cache {
 
     private final NDManager manager;
     private final NDArray[] keys;   // per layer (B, kvH, capacity, d)
@@ -37,16 +37,18 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
+    @Override
     public int length() {
         return length;
     }
 
+    @Override
     public int capacity() {
         return capacity;
     }
 
-    /** The next forward passes use rows [0, n) of the cache. */
-    void rows(int n) {
+    @Override
+    public void rows(int n) {
         if (n < 1 || n > batch) {
             throw new IllegalArgumentException("rows " + n + " outside [1, " + batch + "]");
         }
@@ -72,16 +74,17 @@ public final class KvCache implements AutoCloseable {
         length += t;
     }
 
-    /** Moves the write column forward (the columns skipped hold nothing; masks must exclude them) or to 0. */
-    void jumpTo(int column) {
+    @Override
+    public void jumpTo(int column) {
         if (column < 0 || column > capacity) {
             throw new IllegalArgumentException("column " + column + " outside [0, " + capacity + "]");
         }
         length = column;
     }
 
-    /** Copies columns [from, from + n) of row {@code row} of another cache into this cache's row {@code to} at [at, at + n). */
-    void copyRow(KvCache source, int row, int from, int to, int at, int n) {
+    @Override
+    public void copyRow(Engine.Cache other, int row, int from, int to, int at, int n) {
+        KvCache source = (KvCache) other;
         NDIndex src = new NDIndex("{}, :, {}:{}", row, from, from + n);
         NDIndex dst = new NDIndex("{}, :, {}:{}", to, at, at + n);
         try (NDScope scope = new NDScope()) { // the slices are temporaries
@@ -92,11 +95,8 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    /**
-     * Moves every row's columns [0, length) by {@code by}: left (negative) drops the first -by
-     * columns, right (positive) opens by unused columns at the front. The length moves with them.
-     */
-    void shift(int by) {
+    @Override
+    public void shift(int by) {
         if (by == 0) {
             return;
         }

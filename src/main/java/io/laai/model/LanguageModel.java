@@ -25,14 +25,16 @@ public final class LanguageModel implements AutoCloseable {
     private final String id;
     private final ModelConfig config;
     private final TextTokenizer tokenizer;
-    private final Transformer transformer;
+    private final Transformer transformer; // null where only the Java engine was loaded
+    private final Engine engine;
     private final String fingerprint;
     private final GenerationDefaults generationDefaults;
     private final LoadedModel.Chat chat;
     private final ChatTemplate chatTemplate;
     private final String bosText; // read on every prompt (encodePrompt), so decoded once
 
-    private LanguageModel(LoadedModel loaded, Device device, ai.djl.ndarray.types.DataType matrices, String template) {
+    private LanguageModel(LoadedModel loaded, Device device, ai.djl.ndarray.types.DataType matrices, String template,
+            Engine.Choice engines) {
         this.id = loaded.id();
         this.config = loaded.config();
         this.generationDefaults = loaded.generationDefaults();
@@ -43,12 +45,21 @@ public final class LanguageModel implements AutoCloseable {
         this.bosText = chat.bosToken() != null ? chat.bosToken() : tokenizer.tokenText(config.bosTokenId());
         this.chatTemplate = chat.template() == null ? null
                 : new ChatTemplate(chat.template(), bosTokenText(), eosTokenText(), LocalDate::now);
+        Transformer t = null;
         try {
-            this.transformer = new Transformer(loaded.config(), loaded.weights(), device, matrices);
+            if (engines.training() || engines.serving() == Engine.Kind.DJL) {
+                t = new Transformer(loaded.config(), loaded.weights(), device, matrices);
+            }
+            this.engine = engines.serving() == Engine.Kind.JAVA
+                    ? new io.laai.cpu.CpuEngine(loaded.config(), loaded.weights(), engines.threads()) : new DjlEngine(t);
         } catch (RuntimeException e) {
+            if (t != null) {
+                t.close();
+            }
             tokenizer.close();
             throw e;
         }
+        this.transformer = t;
     }
 
     /** Loads a GGUF file or a Hugging Face checkpoint directory (see {@link ModelReference} for hf: ids). */
@@ -63,6 +74,12 @@ public final class LanguageModel implements AutoCloseable {
 
     /** With {@code chatTemplate}, when not null, as the model's chat template in place of the one it ships (laai.chat-template). */
     public static LanguageModel load(Path path, Device device, ai.djl.ndarray.types.DataType matrices, String chatTemplate) {
+        return load(path, device, matrices, chatTemplate, Engine.Choice.DJL);
+    }
+
+    /** With the engines {@code engines} names (the Java engine serving, DJL beside it only for training). */
+    public static LanguageModel load(Path path, Device device, ai.djl.ndarray.types.DataType matrices, String chatTemplate,
+            Engine.Choice engines) {
         EngineThreads.configure(null, null); // the defaults, unless the service or -D set them first
         LoadedModel loaded;
         if (Files.isDirectory(path)) {
@@ -72,7 +89,7 @@ public final class LanguageModel implements AutoCloseable {
         } else {
             throw new ModelFormatException(path, "no such file or directory");
         }
-        return new LanguageModel(loaded, device, matrices, chatTemplate);
+        return new LanguageModel(loaded, device, matrices, chatTemplate, engines);
     }
 
     public String id() {
@@ -87,8 +104,18 @@ public final class LanguageModel implements AutoCloseable {
         return tokenizer;
     }
 
+    /** The DJL transformer, for training (autograd); absent where the process loaded the Java engine alone. */
     public Transformer transformer() {
+        if (transformer == null) {
+            throw new IllegalStateException("this process loaded the model for the Java engine only (laai.role=edge); "
+                    + "training needs the DJL engine");
+        }
         return transformer;
+    }
+
+    /** The engine that generates, scores and reads activations. */
+    public Engine engine() {
+        return engine;
     }
 
     public String fingerprint() {
@@ -141,29 +168,35 @@ public final class LanguageModel implements AutoCloseable {
      * An lm_head equal to the token embedding counts as tied, so a GGUF and the checkpoint it came
      * from share a fingerprint.
      */
-    static String fingerprint(ModelConfig config, Map<String, HostTensor> weights) {
-        Map<String, HostTensor> canonical = new TreeMap<>(weights);
-        HostTensor head = canonical.get("lm_head.weight");
-        HostTensor embed = canonical.getOrDefault("model.embed_tokens.weight", canonical.get("transformer.wte.weight"));
-        if (head != null && embed != null && java.util.Arrays.equals(head.data(), embed.data())) {
+    static String fingerprint(ModelConfig config, Map<String, ? extends Weight> weights) {
+        Map<String, Weight> canonical = new TreeMap<>(weights);
+        Weight head = canonical.get("lm_head.weight");
+        Weight embed = canonical.getOrDefault("model.embed_tokens.weight", canonical.get("transformer.wte.weight"));
+        if (head != null && embed != null && sameValues(head, embed)) {
             canonical.remove("lm_head.weight");
         }
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(config.canonical().getBytes(StandardCharsets.UTF_8));
-            for (Map.Entry<String, HostTensor> e : canonical.entrySet()) {
+            ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (Map.Entry<String, Weight> e : canonical.entrySet()) {
+                Weight w = e.getValue();
                 sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
-                sha.update(java.util.Arrays.toString(e.getValue().shape()).getBytes(StandardCharsets.UTF_8));
-                float[] data = e.getValue().data();
-                ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < data.length; i++) {
-                    if (b.remaining() < 4) {
-                        sha.update(b.array(), 0, b.position());
-                        b.clear();
+                sha.update(java.util.Arrays.toString(w.shape()).getBytes(StandardCharsets.UTF_8));
+                // Row by row: a quantized weight is never widened whole just to be hashed.
+                float[] row = new float[w.cols()];
+                for (int r = 0; r < w.rows(); r++) {
+                    w.row(r, row);
+                    for (float v : row) {
+                        if (b.remaining() < 4) {
+                            sha.update(b.array(), 0, b.position());
+                            b.clear();
+                        }
+                        b.putFloat(v);
                     }
-                    b.putFloat(data[i]);
                 }
                 sha.update(b.array(), 0, b.position());
+                b.clear();
             }
             return "sha256:" + HexFormat.of().formatHex(sha.digest());
         } catch (NoSuchAlgorithmException e) {
@@ -171,9 +204,31 @@ public final class LanguageModel implements AutoCloseable {
         }
     }
 
+    private static boolean sameValues(Weight a, Weight b) {
+        if (!java.util.Arrays.equals(a.shape(), b.shape())) {
+            return false;
+        }
+        if (a instanceof PackedTensor p && b instanceof PackedTensor q && p.type() == q.type()) {
+            return java.util.Arrays.equals(p.bytes(), q.bytes());
+        }
+        float[] x = new float[a.cols()];
+        float[] y = new float[b.cols()];
+        for (int r = 0; r < a.rows(); r++) {
+            a.row(r, x);
+            b.row(r, y);
+            if (!java.util.Arrays.equals(x, y)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public void close() {
-        transformer.close();
+        engine.close();
+        if (transformer != null) {
+            transformer.close();
+        }
         tokenizer.close();
     }
 }

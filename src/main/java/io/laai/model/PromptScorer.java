@@ -3,16 +3,11 @@ package io.laai.model;
 import java.util.ArrayList;
 import java.util.List;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
-
 /**
  * The log-probability the model gives each prompt token after the ones before it (OpenAI's
  * {@code echo} with {@code logprobs}, which lm-eval-harness uses to score continuations), with the
  * request's intervention applied where generation applies it. It runs the prefill's chunks with
- * every position's logits kept, in a manager of its own that closes before it returns.
+ * every position's logits kept, over a cache of its own that closes before it returns.
  */
 public final class PromptScorer {
 
@@ -34,9 +29,8 @@ public final class PromptScorer {
         int vocab = c.vocabSize();
         List<TokenLogprob> out = new ArrayList<>(ids.length);
         out.add(null);
-        Transformer tf = model.transformer();
-        try (NDManager m = tf.manager().newSubManager(); KvCache cache = new KvCache(m, c, 1, ids.length)) {
-            RowDeltas deltas = RowDeltas.of(m, c, List.of(request.steering()));
+        Engine engine = model.engine();
+        try (Engine.Cache cache = engine.cache(1, ids.length); Engine.Deltas deltas = engine.deltas(List.of(request.steering()))) {
             for (int from = 0; from < ids.length; from += chunkTokens) {
                 int to = Math.min(ids.length, from + chunkTokens);
                 int n = to - from;
@@ -44,12 +38,8 @@ public final class PromptScorer {
                 long[] pos = java.util.Arrays.copyOfRange(p.positions(), from, to);
                 float[] mask = java.util.Arrays.copyOfRange(p.mask(), from, to);
                 float[] bias = Generator.attentionBias(p.valid(), n, from, to);
-                float[] logits;
-                try (NDScope scope = new NDScope()) {
-                    logits = tf.forward(m.create(chunkIds, new Shape(1, n)), m.create(pos, new Shape(1, n)),
-                            m.create(bias, new Shape(1, 1, n, to)), cache, deltas.hooks(m.create(mask, new Shape(1, n, 1))),
-                            false).toFloatArray();
-                }
+                float[] logits = engine.forward(new Engine.Batch(1, n, chunkIds, pos, bias, mask), cache, deltas,
+                        Engine.Output.ALL).values();
                 for (int j = 0; j < n && from + j + 1 < ids.length; j++) {
                     out.add(Sampler.logprobs(logits, j * vocab, vocab, ids[from + j + 1], top));
                 }
@@ -85,17 +75,14 @@ public final class PromptScorer {
         java.util.Arrays.fill(valid[0], true);
         int vocab = c.vocabSize();
         float[][] out = new float[continuation.length][];
-        Transformer tf = model.transformer();
-        try (NDManager m = tf.manager().newSubManager(); NDScope scope = new NDScope()) {
-            RowDeltas deltas = RowDeltas.of(m, c, List.of(steering));
+        Engine engine = model.engine();
+        try (Engine.Deltas deltas = engine.deltas(List.of(steering))) {
             // One pass over every token: nothing is decoded after it, so no KV cache.
-            NDArray logits = tf.forward(m.create(ids, new Shape(1, t)), m.create(pos, new Shape(1, t)),
-                    m.create(Generator.attentionBias(valid, t, 0, t), new Shape(1, 1, t, t)), null,
-                    deltas.hooks(m.create(mask, new Shape(1, t, 1))), false);
-            float[] all = logits.logSoftmax(-1).toFloatArray();
+            float[] all = engine.forward(new Engine.Batch(1, t, ids, pos, Generator.attentionBias(valid, t, 0, t), mask), null,
+                    deltas, Engine.Output.ALL).values();
             for (int k = 0; k < continuation.length; k++) {
                 int at = (prompt.length - 1 + k) * vocab;
-                out[k] = java.util.Arrays.copyOfRange(all, at, at + vocab);
+                out[k] = Sampler.logSoftmax(all, at, vocab);
             }
         }
         return out;

@@ -1,12 +1,12 @@
 package io.laai.model;
 
 /** Rotary tables, in float64 then rounded once, with llama3 and linear scaling. */
-final class RopeTable {
+public final class RopeTable {
     private RopeTable() {
     }
 
     /** cos and sin, each (P, d) flattened, rotate-half layout: column i and i + d/2 share a frequency. */
-    static float[][] cosSin(ModelConfig c) {
+    public static float[][] cosSin(ModelConfig c) {
         int d = c.headDim();
         int n = c.maxPositionEmbeddings();
         double[] inv = inverseFrequencies(c);

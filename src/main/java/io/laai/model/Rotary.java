@@ -9,6 +9,25 @@ public final class Rotary {
     private Rotary() {
     }
 
+    /** As {@link #interleavedToHalf(HostTensor, int)}, for a weight in any precision (rows move whole). */
+    public static Weight interleavedToHalf(Weight w, int heads) {
+        if (w instanceof HostTensor h) {
+            return interleavedToHalf(h, heads);
+        }
+        PackedTensor p = (PackedTensor) w;
+        int rows = p.rows();
+        int d = rows / heads;
+        int[] from = new int[rows];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < d / 2; i++) {
+                for (int j = 0; j < 2; j++) {
+                    from[h * d + j * (d / 2) + i] = h * d + 2 * i + j;
+                }
+            }
+        }
+        return p.permuteRows(from);
+    }
+
     /** Rows of one head, in interleaved order (2i, 2i+1), move to (i, i + d/2): transformers' permute. */
     public static HostTensor interleavedToHalf(HostTensor w, int heads) {
         int rows = w.dim(0);

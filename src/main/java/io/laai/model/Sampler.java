@@ -114,6 +114,24 @@ final class Sampler {
         return new TokenLogprob(token, (float) (logits[offset + token] - logZ), best, bestLp);
     }
 
+    /** log_softmax of logits[offset, offset + vocab), in double, as a new array. */
+    static float[] logSoftmax(float[] logits, int offset, int vocab) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            max = Math.max(max, logits[offset + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            sum += Math.exp(logits[offset + i] - max);
+        }
+        double logZ = max + Math.log(sum);
+        float[] out = new float[vocab];
+        for (int i = 0; i < vocab; i++) {
+            out[i] = (float) (logits[offset + i] - logZ);
+        }
+        return out;
+    }
+
     static int argMax(float[] logits, int offset, int vocab) {
         int best = 0;
         for (int i = 1; i < vocab; i++) {

@@ -56,12 +56,12 @@ public final class Transformer implements AutoCloseable {
             NDArray down, NDArray downBias) {       // (D, F)
     }
 
-    public Transformer(ModelConfig c, Map<String, HostTensor> w, Device device) {
+    public Transformer(ModelConfig c, Map<String, ? extends Weight> w, Device device) {
         this(c, w, device, DataType.FLOAT32);
     }
 
     /** matrices: the type the weight matrices are stored and multiplied in (laai.dtype); the rest stays float32. */
-    public Transformer(ModelConfig c, Map<String, HostTensor> w, Device device, DataType matrices) {
+    public Transformer(ModelConfig c, Map<String, ? extends Weight> w, Device device, DataType matrices) {
         this.c = c;
         this.matrices = matrices;
         this.manager = NDManager.newBaseManager(device, "PyTorch");
@@ -72,54 +72,46 @@ public final class Transformer implements AutoCloseable {
         this.one = scalar(1.0);
         this.layers = new Layer[c.numHiddenLayers()];
         Weights weights = new Weights(w, manager, matrices);
+        int d = c.hiddenSize();
+        int f = c.intermediateSize();
+        embed = weights.take(WeightNames.embed(c), c.vocabSize(), d);
+        finalNorm = weights.take(WeightNames.finalNorm(c), d);
         if (c.family() == ModelConfig.Family.GPT2) {
-            embed = weights.take("transformer.wte.weight", c.vocabSize(), c.hiddenSize());
-            positions = weights.take("transformer.wpe.weight", -1, c.hiddenSize());
-            finalNorm = weights.take("transformer.ln_f.weight", c.hiddenSize());
-            finalNormBias = weights.take("transformer.ln_f.bias", c.hiddenSize());
+            positions = weights.take(WeightNames.positions(c), -1, d);
+            finalNormBias = weights.take(WeightNames.finalNormBias(c), d);
             for (int i = 0; i < layers.length; i++) {
-                String p = "transformer.h." + i + ".";
-                int d = c.hiddenSize();
-                layers[i] = new Layer(weights.take(p + "ln_1.weight", d), weights.take(p + "ln_1.bias", d),
-                        weights.take(p + "attn.c_attn.weight", 3 * d, d), weights.take(p + "attn.c_attn.bias", 3 * d),
-                        weights.take(p + "attn.c_proj.weight", d, d), weights.take(p + "attn.c_proj.bias", d),
-                        weights.take(p + "ln_2.weight", d), weights.take(p + "ln_2.bias", d),
-                        weights.take(p + "mlp.c_fc.weight", c.intermediateSize(), d),
-                        weights.take(p + "mlp.c_fc.bias", c.intermediateSize()),
-                        weights.take(p + "mlp.c_proj.weight", d, c.intermediateSize()),
-                        weights.take(p + "mlp.c_proj.bias", d));
+                WeightNames.Layer n = WeightNames.layer(c, i);
+                layers[i] = new Layer(weights.take(n.attnNorm(), d), weights.take(n.attnNormBias(), d),
+                        weights.take(n.qkv().get(0), 3 * d, d), weights.take(n.qkvBias().get(0), 3 * d),
+                        weights.take(n.o(), d, d), weights.take(n.oBias(), d),
+                        weights.take(n.mlpNorm(), d), weights.take(n.mlpNormBias(), d),
+                        weights.take(n.up().get(0), f, d), weights.take(n.upBias(), f),
+                        weights.take(n.down(), d, f), weights.take(n.downBias(), d));
             }
             ropeCos = ropeSin = rotateHalf = null;
         } else {
-            embed = weights.take("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
             positions = null;
-            finalNorm = weights.take("model.norm.weight", c.hiddenSize());
             finalNormBias = null;
-            int d = c.hiddenSize();
             int qd = c.numAttentionHeads() * c.headDim();
             int kvd = c.numKeyValueHeads() * c.headDim();
             for (int i = 0; i < layers.length; i++) {
-                String p = "model.layers." + i + ".";
-                NDArray qkvBias = c.qkvBias() ? weights.stack(
-                        new String[] {p + "self_attn.q_proj.bias", p + "self_attn.k_proj.bias", p + "self_attn.v_proj.bias"},
-                        new int[] {qd, kvd, kvd}, 1) : null;
-                layers[i] = new Layer(weights.take(p + "input_layernorm.weight", d), null,
-                        weights.stack(new String[] {p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight",
-                                p + "self_attn.v_proj.weight"}, new int[] {qd, kvd, kvd}, d),
-                        qkvBias, weights.take(p + "self_attn.o_proj.weight", d, qd), null,
-                        weights.take(p + "post_attention_layernorm.weight", d), null,
-                        weights.stack(new String[] {p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"},
-                                new int[] {c.intermediateSize(), c.intermediateSize()}, d), null,
-                        weights.take(p + "mlp.down_proj.weight", d, c.intermediateSize()), null);
+                WeightNames.Layer n = WeightNames.layer(c, i);
+                NDArray qkvBias = n.qkvBias().isEmpty() ? null
+                        : weights.stack(n.qkvBias().toArray(new String[0]), new int[] {qd, kvd, kvd}, 1);
+                layers[i] = new Layer(weights.take(n.attnNorm(), d), null,
+                        weights.stack(n.qkv().toArray(new String[0]), new int[] {qd, kvd, kvd}, d),
+                        qkvBias, weights.take(n.o(), d, qd), null,
+                        weights.take(n.mlpNorm(), d), null,
+                        weights.stack(n.up().toArray(new String[0]), new int[] {f, f}, d), null,
+                        weights.take(n.down(), d, f), null);
             }
             float[][] table = RopeTable.cosSin(c);
-            int n = c.maxPositionEmbeddings();
-            ropeCos = manager.create(table[0], new Shape(n, c.headDim()));
-            ropeSin = manager.create(table[1], new Shape(n, c.headDim()));
+            int p = c.maxPositionEmbeddings();
+            ropeCos = manager.create(table[0], new Shape(p, c.headDim()));
+            ropeSin = manager.create(table[1], new Shape(p, c.headDim()));
             rotateHalf = manager.create(RopeTable.rotateHalfMatrix(c.headDim()), new Shape(c.headDim(), c.headDim()));
         }
-        lmHead = c.tieWordEmbeddings() || !w.containsKey("lm_head.weight") ? embed
-                : weights.take("lm_head.weight", c.vocabSize(), c.hiddenSize());
+        lmHead = WeightNames.tiedHead(c, w) ? embed : weights.take(WeightNames.LM_HEAD, c.vocabSize(), d);
     }
 
     public ModelConfig config() {
@@ -312,11 +304,11 @@ public final class Transformer implements AutoCloseable {
 
     /** Turns host tensors into device arrays, checking each shape against the config. */
     private final class Weights {
-        private final Map<String, HostTensor> host;
+        private final Map<String, ? extends Weight> host;
         private final NDManager manager;
         private final DataType matrices;
 
-        Weights(Map<String, HostTensor> host, NDManager manager, DataType matrices) {
+        Weights(Map<String, ? extends Weight> host, NDManager manager, DataType matrices) {
             this.host = host;
             this.manager = manager;
             this.matrices = matrices;
@@ -334,8 +326,9 @@ public final class Transformer implements AutoCloseable {
             return a;
         }
 
+        /** The weight widened to float32 (one at a time, so a quantized model is never widened whole on the heap). */
         HostTensor get(String name, long... expected) {
-            HostTensor t = host.get(name);
+            Weight t = host.get(name);
             if (t == null) {
                 throw new ModelFormatException("weight " + name + " is missing");
             }
@@ -347,7 +340,7 @@ public final class Transformer implements AutoCloseable {
                 throw new ModelFormatException("weight " + name + " has shape " + java.util.Arrays.toString(t.shape())
                         + ", the config needs " + java.util.Arrays.toString(expected));
             }
-            return t;
+            return t.host();
         }
 
         NDArray take(String name, long... expected) {

@@ -44,7 +44,8 @@ class Gpt2GgufTest {
         }
         List<Object> merges = new ArrayList<>();
         tok.get("merges").forEach(m -> merges.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText()));
-        Map<String, HostTensor> w = loaded.weights();
+        @SuppressWarnings("unchecked")
+        Map<String, HostTensor> w = (Map<String, HostTensor>) loaded.weights(); // a checkpoint loads as float32
         GgufWriter g = new GgufWriter()
                 .meta("general.architecture", "gpt2")
                 .meta("gpt2.context_length", 1024)

@@ -12,24 +12,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Test-only GGUF v3 writer: metadata of the common types and tensors in f32, f16, bf16 or q8_0. */
-final class GgufWriter {
+/**
+ * A small GGUF v3 writer: metadata of the common types and tensors in f32, f16, bf16 or q8_0
+ * (quantized as llama.cpp's reference quantize_row_q8_0 does). For tests and for the benchmark's
+ * synthetic models; a model's weights are built in memory before they are written.
+ */
+public final class GgufWriter {
 
     private final Map<String, Object> metadata = new LinkedHashMap<>();
     private final List<Object[]> tensors = new ArrayList<>();
 
-    GgufWriter meta(String key, Object value) {
+    public GgufWriter meta(String key, Object value) {
         metadata.put(key, value);
         return this;
     }
 
     /** shape is row-major (Hugging Face order); GGUF stores it reversed. */
-    GgufWriter tensor(String name, HostTensor t, GgufFile.GgmlType type) {
+    public GgufWriter tensor(String name, HostTensor t, GgufFile.GgmlType type) {
         tensors.add(new Object[] {name, t, type});
         return this;
     }
 
-    void write(Path file) throws IOException {
+    public void write(Path file) throws IOException {
         Out out = new Out();
         out.b.write(new byte[] {'G', 'G', 'U', 'F'});
         out.u32(3);
@@ -97,6 +101,7 @@ final class GgufWriter {
                     }
                 }
             }
+            default -> throw new IllegalArgumentException("GgufWriter does not write " + type);
         }
         return b.array();
     }

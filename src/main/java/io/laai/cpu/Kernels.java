@@ -1,0 +1,89 @@
+package io.laai.cpu;
+
+import org.jboss.logging.Logger;
+
+/**
+ * The inner loops of the Java engine: dot products on float32 rows and on ggml's Q8_0 and Q4_0
+ * blocks as stored, and y += a·x. {@link #get()} is the Vector API implementation where the JVM
+ * was started with {@code --add-modules jdk.incubator.vector} and the CPU has 256-bit vectors, plain
+ * loops otherwise; chosen once, at first use, and logged.
+ */
+abstract class Kernels {
+
+    private static final Logger LOG = Logger.getLogger(Kernels.class);
+    private static final Kernels INSTANCE = choose();
+
+    static Kernels get() {
+        return INSTANCE;
+    }
+
+    /** "vector (256-bit)" or "scalar (…why…)", for logs and the benchmark. */
+    abstract String name();
+
+    abstract float dot(float[] a, int ao, float[] b, int bo, int n);
+
+    /** Σ over {@code blocks} Q8_0 blocks at w[wo] (34 bytes each: f16 scale, 32 int8) of w·x[xo…]. */
+    abstract float dotQ8_0(byte[] w, int wo, float[] x, int xo, int blocks);
+
+    /** Σ over {@code blocks} Q4_0 blocks at w[wo] (18 bytes each: f16 scale, 16 bytes of nibbles) of w·x[xo…]. */
+    abstract float dotQ4_0(byte[] w, int wo, float[] x, int xo, int blocks);
+
+    /** Decodes {@code blocks} Q8_0 blocks at w[wo] into out[0, 32·blocks). */
+    abstract void decodeQ8_0(byte[] w, int wo, float[] out, int blocks);
+
+    /** Decodes {@code blocks} Q4_0 blocks at w[wo] into out[0, 32·blocks). */
+    abstract void decodeQ4_0(byte[] w, int wo, float[] out, int blocks);
+
+    /**
+     * The dot products of a[0, n) with four vectors of x at x0…x3, into y at y0…y3: the row is
+     * read once for the four, as a matrix product over a batch wants.
+     */
+    abstract void dot4(float[] a, float[] x, int x0, int x1, int x2, int x3, int n, float[] y, int y0, int y1, int y2,
+            int y3);
+
+    /** y[yo, yo + n) += a · x[xo, xo + n). */
+    abstract void axpy(float a, float[] x, int xo, float[] y, int yo, int n);
+
+    static boolean vectorRequested() {
+        return !"false".equalsIgnoreCase(System.getProperty("laai.vector", "true"));
+    }
+
+    private static Kernels choose() {
+        String why;
+        if (!vectorRequested()) {
+            why = "-Dlaai.vector=false";
+        } else if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            why = "start the JVM with --add-modules jdk.incubator.vector for the Vector API";
+        } else {
+            try {
+                Kernels k = (Kernels) Class.forName("io.laai.cpu.VectorKernels").getDeclaredConstructor().newInstance();
+                LOG.infof("Java engine kernels: %s", k.name());
+                return k;
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                why = e.getCause() != null ? e.getCause().getMessage() : e.toString();
+            }
+        }
+        Kernels k = new ScalarKernels(why);
+        LOG.infof("Java engine kernels: %s", k.name());
+        return k;
+    }
+
+    /**
+     * IEEE half to float, as ggml stores block scales: bit arithmetic, not a table, since a table
+     * of 65,536 floats misses the cache on every block of a large matrix.
+     */
+    static float f16(byte lo, byte hi) {
+        int h = (lo & 0xff) | (hi & 0xff) << 8;
+        int sign = (h & 0x8000) << 16;
+        int exp = (h >>> 10) & 0x1f;
+        int mant = h & 0x3ff;
+        if (exp != 0 && exp != 0x1f) {
+            return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+        }
+        if (exp == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        }
+        float m = mant * 0x1p-24f; // zero or subnormal
+        return sign != 0 ? -m : m;
+    }
+}
