@@ -86,7 +86,7 @@ public interface LaaiConfig {
         boolean gate();
 
         /** A progress event every this many optimisation steps. */
-        @WithDefault("25")
+        @WithDefault("5")
         int progressEvery();
 
         /** Most tasks trained together in one batched step (each row with its own task's Δ); 1 trains one at a time. */

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.laai.intervention.Intervention;
 import io.laai.kafka.Topics;
 
 /**
@@ -34,6 +35,23 @@ public final class TrainingEvents {
     public static ObjectNode of(String task, String event, String trainer) {
         return JSON.createObjectNode().put("task", task).put("event", event).put("trainer", trainer)
                 .put("at", Instant.now().toString());
+    }
+
+    /**
+     * Adds where a candidate's Δ acts, by layer (and head, at attn_heads), to its outcome: the
+     * dashboard draws it for a version and the one before, which the compacted topic may no longer hold.
+     */
+    public static ObjectNode norms(ObjectNode event, Intervention iv) {
+        ObjectNode layers = event.putObject("layer_norms");
+        iv.layerNorms().forEach((l, n) -> layers.put(Integer.toString(l), n));
+        ObjectNode heads = event.putObject("head_norms");
+        iv.headNorms().forEach((l, h) -> {
+            var a = heads.putArray(Integer.toString(l));
+            for (double x : h) {
+                a.add(x);
+            }
+        });
+        return event.put("site", iv.site().id());
     }
 
     public static ProducerRecord<String, byte[]> record(ObjectNode event) {

@@ -168,7 +168,7 @@ public class ChatCompletionsResource {
             events.finish(running, results -> {
                 List<Object> last = new ArrayList<>();
                 for (int j = 0; j < results.size(); j++) {
-                    last.add(chunk(id, created, req, j, JSON.createObjectNode(), results.get(j).finishReason(), applied));
+                    last.add(chunk(id, created, req, j, JSON.createObjectNode(), results.get(j), applied));
                 }
                 if (req.includeUsage) {
                     ObjectNode u = req.head(id, created, applied, "chat.completion.chunk");
@@ -196,6 +196,7 @@ public class ChatCompletionsResource {
                 c.putNull("logprobs");
             }
             c.put("finish_reason", r.finishReason());
+            OpenAiRequest.conditions(c, applied, r);
         }
         CompletionsResource.usage(out, ids.length, results.stream().mapToInt(Generator.Result::completionTokens).sum());
         return Response.ok(out.toString(), MediaType.APPLICATION_JSON).build();
@@ -228,8 +229,8 @@ public class ChatCompletionsResource {
         OpenAiRequest.unsupported("service_tier", tier != null && !tier.equals("auto") && !tier.equals("default"));
     }
 
-    private static String chunk(String id, long created, OpenAiRequest req, int index, ObjectNode delta, String finish,
+    private static String chunk(String id, long created, OpenAiRequest req, int index, ObjectNode delta, Generator.Result done,
             List<GenerateResponse.Applied> applied) {
-        return req.chunk(id, created, applied, "chat.completion.chunk", index, "delta", delta, finish);
+        return req.chunk(id, created, applied, "chat.completion.chunk", index, "delta", delta, done);
     }
 }

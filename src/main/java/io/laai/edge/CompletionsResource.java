@@ -189,6 +189,9 @@ public class CompletionsResource {
                     c.set("logprobs", l.node());
                 }
                 c.put("finish_reason", r == null ? "length" : r.finishReason());
+                if (r != null) {
+                    OpenAiRequest.conditions(c, applied, r);
+                }
             }
         }
         usage(out, promptTokens, completionTokens);
@@ -213,7 +216,7 @@ public class CompletionsResource {
         events.finish(running, results -> {
             List<Object> last = new ArrayList<>();
             for (int i = 0; i < results.size(); i++) {
-                last.add(chunk(id, created, req, i, "", results.get(i).finishReason(), applied));
+                last.add(chunk(id, created, req, i, "", results.get(i), applied));
             }
             if (req.includeUsage) {
                 ObjectNode u = req.head(id, created, applied, "text_completion");
@@ -287,9 +290,9 @@ public class CompletionsResource {
         return ids;
     }
 
-    private static String chunk(String id, long created, OpenAiRequest req, int index, String text, String finish,
+    private static String chunk(String id, long created, OpenAiRequest req, int index, String text, Generator.Result done,
             List<GenerateResponse.Applied> applied) {
-        return req.chunk(id, created, applied, "text_completion", index, "text", TextNode.valueOf(text), finish);
+        return req.chunk(id, created, applied, "text_completion", index, "text", TextNode.valueOf(text), done);
     }
 
     static void usage(ObjectNode n, int prompt, int completion) {

@@ -73,6 +73,7 @@ public class GenerateResource {
         CompletionStage<Generator.Result> running = generation.submit(new Generator.Request(prompt, params, snapshot.steering()));
         generation.countRequest(applied);
         return running.thenApply(r -> new GenerateResponse(r.text(), r.finishReason(), applied,
+                        List.copyOf(new java.util.TreeSet<>(r.conditionsUnmet())),
                         new GenerateResponse.Usage(r.promptTokens(), r.completionTokens())));
     }
 }

@@ -88,6 +88,19 @@ public class GenerationService {
         return f;
     }
 
+    /** Requests in rows and waiting now, and tokens of finished requests so far. */
+    public record Load(int running, int waiting, long promptTokens, long generatedTokens) {
+    }
+
+    /** The edge's load; empty where this role generates nothing. */
+    public synchronized java.util.Optional<Load> load() {
+        if (generator == null) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new Load(generator.running(), generator.waiting(), (long) promptTokens.count(),
+                (long) generatedTokens.count()));
+    }
+
     /** Counts an admitted request under each task it applies ("base" when none). */
     void countRequest(List<GenerateResponse.Applied> applied) {
         if (applied.isEmpty()) {

@@ -35,6 +35,8 @@ public final class InterventionRegistry implements AutoCloseable {
     private final LanguageModel model;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Map<String, Intervention> current = new ConcurrentHashMap<>();
+    private final Map<String, Norms> previous = new ConcurrentHashMap<>();
+    private volatile long lag = -1;
     private final AtomicLong rejected = new AtomicLong();
     private final Thread thread;
     private volatile boolean caughtUp;
@@ -86,6 +88,26 @@ public final class InterventionRegistry implements AutoCloseable {
         return rejected.get();
     }
 
+    /** Records on the topic not yet read, as of the last poll; -1 before the first. */
+    public long lag() {
+        return lag;
+    }
+
+    /** The norms of the version a task had before its current one, where this registry saw both. */
+    public Optional<Norms> previous(String task) {
+        return Optional.ofNullable(previous.get(task));
+    }
+
+    /**
+     * Only the norms of a replaced version are kept: what shows where Δ moved between versions
+     * costs layers × heads numbers, not a second artifact per task.
+     */
+    public record Norms(long version, String site, Map<Integer, Double> layerNorms, Map<Integer, double[]> headNorms) {
+        public static Norms of(Intervention iv) {
+            return new Norms(iv.version(), iv.site().id(), iv.layerNorms(), iv.headNorms());
+        }
+    }
+
     private void run() {
         try {
             List<TopicPartition> partitions = waitForPartitions();
@@ -96,6 +118,7 @@ public final class InterventionRegistry implements AutoCloseable {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     apply(r);
                 }
+                lag = lag(partitions);
                 if (!caughtUp && end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
                     caughtUp = true;
                     LOG.infof("Intervention registry caught up: %d tasks", current.size());
@@ -109,6 +132,18 @@ public final class InterventionRegistry implements AutoCloseable {
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
+    }
+
+    private long lag(List<TopicPartition> partitions) {
+        long sum = 0;
+        for (TopicPartition tp : partitions) {
+            java.util.OptionalLong l = consumer.currentLag(tp);
+            if (l.isEmpty()) {
+                return lag; // not known yet for this partition: keep the last figure
+            }
+            sum += l.getAsLong();
+        }
+        return sum;
     }
 
     private List<TopicPartition> waitForPartitions() {
@@ -129,6 +164,7 @@ public final class InterventionRegistry implements AutoCloseable {
             return;
         }
         if (r.value() == null) {
+            previous.remove(task);
             if (current.remove(task) != null) {
                 LOG.infof("Task %s deleted (tombstone at %s)", task, where);
             }
@@ -149,6 +185,9 @@ public final class InterventionRegistry implements AutoCloseable {
         Intervention held = current.get(task);
         if (held != null && held.version() >= iv.version()) {
             return; // a replay or an older version: the newer one stays
+        }
+        if (held != null) {
+            previous.put(task, Norms.of(held));
         }
         current.put(task, iv);
         LOG.debugf("Task %s now at version %d", task, iv.version());

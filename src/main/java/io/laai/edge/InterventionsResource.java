@@ -44,7 +44,7 @@ public class InterventionsResource {
             Map<Integer, Double> layerNorms, Map<Integer, double[]> headNorms, Map<String, String> metadata,
             ConditionSummary condition) {
 
-        static Summary of(Intervention iv) {
+        public static Summary of(Intervention iv) {
             return new Summary(iv.task(), iv.version(), iv.site().id(), iv.positions().id(),
                     new ArrayList<>(iv.deltas().keySet()), iv.layerNorms(), iv.headNorms(), iv.metadata(),
                     iv.condition() == null ? null : new ConditionSummary(iv.condition().layer(), iv.condition().threshold()));

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.laai.LaaiConfig;
+import io.laai.model.Generator;
 import io.laai.model.SamplingParams;
 
 /**
@@ -191,16 +192,33 @@ final class OpenAiRequest {
         return n;
     }
 
-    /** One streamed chunk of one choice: {index, field: value, logprobs: null, finish_reason (null until its end)}. */
+    /**
+     * One streamed chunk of one choice: {index, field: value, logprobs: null, finish_reason (null
+     * until its end)}; the last ({@code done} given) also says which conditions did not hold.
+     */
     String chunk(String id, long created, List<GenerateResponse.Applied> applied, String object, int index, String field,
-            JsonNode value, String finish) {
+            JsonNode value, Generator.Result done) {
         ObjectNode n = head(id, created, applied, object);
         ObjectNode choice = n.putArray("choices").addObject();
         choice.put("index", index);
         choice.set(field, value);
         choice.putNull("logprobs");
-        choice.put("finish_reason", finish); // Jackson writes a null String as JSON null
+        choice.put("finish_reason", done == null ? null : done.finishReason()); // Jackson writes a null String as JSON null
+        if (done != null) {
+            conditions(choice, applied, done);
+        }
         return n.toString();
+    }
+
+    /**
+     * A steered choice names the conditional tasks whose condition did not hold for its prompt, so
+     * their Δ was left out (an empty list when every task applied); a base one has no such field.
+     */
+    static void conditions(ObjectNode choice, List<GenerateResponse.Applied> applied, Generator.Result r) {
+        if (applied != null && !applied.isEmpty()) {
+            var unmet = choice.putArray("conditions_unmet");
+            new java.util.TreeSet<>(r.conditionsUnmet()).forEach(unmet::add);
+        }
     }
 
     /** Sampling for choice {@code index} of this request: choice i samples with seed + i. */

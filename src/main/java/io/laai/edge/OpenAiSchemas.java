@@ -97,7 +97,9 @@ final class OpenAiSchemas {
 
     @Schema(name = "CompletionChoice")
     record CompletionChoice(String text, int index, @Schema(nullable = true) Map<String, Object> logprobs,
-            @JsonProperty("finish_reason") @Schema(enumeration = {"stop", "length"}) String finishReason) {
+            @JsonProperty("finish_reason") @Schema(enumeration = {"stop", "length"}) String finishReason,
+            @JsonProperty("conditions_unmet") @Schema(description = "steered requests only: the conditional tasks whose "
+                    + "condition did not hold for this choice's prompt, so their Δ was left out") List<String> conditionsUnmet) {
     }
 
     @Schema(name = "CompletionResponse", description = "OpenAI's completion, with the seed used and the interventions applied")
@@ -111,7 +113,9 @@ final class OpenAiSchemas {
 
     @Schema(name = "ChatChoice")
     record ChatChoice(int index, AssistantMessage message, @Schema(nullable = true) Map<String, Object> logprobs,
-            @JsonProperty("finish_reason") @Schema(enumeration = {"stop", "length"}) String finishReason) {
+            @JsonProperty("finish_reason") @Schema(enumeration = {"stop", "length"}) String finishReason,
+            @JsonProperty("conditions_unmet") @Schema(description = "steered requests only: the conditional tasks whose "
+                    + "condition did not hold for this choice's prompt, so their Δ was left out") List<String> conditionsUnmet) {
     }
 
     @Schema(name = "ChatCompletionResponse")

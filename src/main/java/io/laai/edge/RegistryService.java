@@ -57,6 +57,16 @@ public class RegistryService {
         return training == null ? Optional.empty() : training.latest(task);
     }
 
+    /** The edge's follower of laai.training-events; empty where no edge runs. */
+    public Optional<TrainingStatus> trainingStatus() {
+        return Optional.ofNullable(training);
+    }
+
+    /** The registry itself; empty where no edge runs. */
+    public Optional<InterventionRegistry> registry() {
+        return Optional.ofNullable(registry);
+    }
+
     public java.util.Map<String, Intervention> all() {
         return registry == null ? java.util.Map.of() : registry.all();
     }

@@ -29,12 +29,15 @@ public final class Composition {
             public Steering resolve(io.laai.model.LanguageModel model, int[] promptIds) {
                 boolean[] hold = Condition.holdAll(model, promptIds, conditions);
                 Map<Intervention, Double> on = new LinkedHashMap<>();
+                java.util.Set<String> unmet = new java.util.TreeSet<>();
                 for (int i = 0; i < hold.length; i++) {
                     if (hold[i]) {
                         on.put(members.get(i), weighted.get(members.get(i)));
+                    } else {
+                        unmet.add(members.get(i).task());
                     }
                 }
-                return on.isEmpty() ? Steering.NONE : sum(on);
+                return Steering.leavingOut(on.isEmpty() ? Steering.NONE : sum(on), unmet);
             }
 
             @Override

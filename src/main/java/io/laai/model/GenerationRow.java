@@ -189,7 +189,8 @@ final class GenerationRow {
     }
 
     Generator.Result result(LanguageModel model) {
-        return new Generator.Result(text(model), finishReason, prompt.length, generated.size(), ids(), List.copyOf(logprobs));
+        return new Generator.Result(text(model), finishReason, prompt.length, generated.size(), ids(), List.copyOf(logprobs),
+                request.steering().conditionsUnmet());
     }
 
     String text(LanguageModel model) {

@@ -25,10 +25,11 @@ public final class Generator {
     /**
      * finishReason: "stop" (end of text or a stop string) or "length" (max tokens or the context).
      * tokens are the generated ids; logprobs has one entry per generated token when the request
-     * asked for them (SamplingParams.logprobs >= 0), else it is empty.
+     * asked for them (SamplingParams.logprobs >= 0), else it is empty. conditionsUnmet names the
+     * conditional interventions whose condition did not hold for the prompt (their Δ was left out).
      */
     public record Result(String text, String finishReason, int promptTokens, int completionTokens, int[] tokens,
-            java.util.List<TokenLogprob> logprobs) {
+            java.util.List<TokenLogprob> logprobs, java.util.Set<String> conditionsUnmet) {
     }
 
     /** Receives text as it is generated, per row; never called with a partial UTF-8 character. */

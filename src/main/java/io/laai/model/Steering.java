@@ -24,6 +24,43 @@ public interface Steering {
         Steering resolve(LanguageModel model, int[] promptIds);
     }
 
+    /**
+     * For a conditional steering resolved for one prompt: the names (task ids) of the members whose
+     * condition did not hold there, so their Δ was left out. Empty for every other steering.
+     */
+    default java.util.Set<String> conditionsUnmet() {
+        return java.util.Set.of();
+    }
+
+    /** The same steering, naming the members a prompt's conditions left out. */
+    static Steering leavingOut(Steering s, java.util.Set<String> unmet) {
+        if (unmet.isEmpty()) {
+            return s;
+        }
+        java.util.Set<String> names = java.util.Set.copyOf(unmet);
+        return new Steering() {
+            @Override
+            public float[] attnHeads(int layer) {
+                return s.attnHeads(layer);
+            }
+
+            @Override
+            public float[] residual(int layer) {
+                return s.residual(layer);
+            }
+
+            @Override
+            public boolean allPositions() {
+                return s.allPositions();
+            }
+
+            @Override
+            public java.util.Set<String> conditionsUnmet() {
+                return names;
+            }
+        };
+    }
+
     /** The steering for this prompt: a conditional one resolved, any other as it is. */
     static Steering forPrompt(Steering s, LanguageModel model, int[] promptIds) {
         return s instanceof Conditional c ? c.resolve(model, promptIds) : s;

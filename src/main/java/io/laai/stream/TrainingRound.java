@@ -299,6 +299,7 @@ final class TrainingRound {
                 .put("base_val_accuracy", result.baseValAccuracy())
                 .put("previous_val_accuracy", result.previousValAccuracy())
                 .put("time_limited", "true".equals(result.intervention().metadata().get("time_limited")));
+        TrainingEvents.norms(outcome, result.intervention());
         return new Outcome(w.task, after, artifact, false, List.of(), outcome, step.batches);
     }
 

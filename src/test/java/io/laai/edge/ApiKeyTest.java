@@ -21,7 +21,7 @@ import io.restassured.http.ContentType;
 @RequiresSharedData
 @TestProfile(ApiKeyTest.WithKeys.class)
 @QuarkusTestResource(KafkaTestResource.class)
-class ApiKeyTest {
+public class ApiKeyTest {
 
     public static class WithKeys implements QuarkusTestProfile {
         @Override

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import jakarta.inject.Inject;
@@ -67,7 +68,8 @@ class StreamingServiceTest {
                 .post("/v1/generate").then().statusCode(200).extract().path("text");
         String steered = given().contentType(ContentType.JSON)
                 .body(Map.of("prompt", prompt, "max_tokens", 4, "task", "boy-named-max"))
-                .post("/v1/generate").then().statusCode(200).extract().path("text");
+                .post("/v1/generate").then().statusCode(200)
+                .body("conditions_unmet", org.hamcrest.Matchers.empty()).extract().path("text");
         assertFalse(base.startsWith(" Max"), "the base model already says Max: " + base);
         assertTrue(steered.startsWith(" Max"), "steered: " + steered);
         given().get("/v1/interventions/boy-named-max").then().statusCode(200)
@@ -78,8 +80,21 @@ class StreamingServiceTest {
         String plain = given().contentType(ContentType.JSON).body(Map.of("prompt", unrelated, "max_tokens", 12))
                 .post("/v1/generate").then().statusCode(200).extract().path("text");
         String withTask = given().contentType(ContentType.JSON).body(Map.of("prompt", unrelated, "max_tokens", 12, "task",
-                "boy-named-max")).post("/v1/generate").then().statusCode(200).extract().path("text");
+                "boy-named-max")).post("/v1/generate").then().statusCode(200)
+                .body("conditions_unmet", org.hamcrest.Matchers.contains("boy-named-max")).extract().path("text");
         assertEquals(plain, withTask);
+        // The OpenAI endpoints say the same per choice: in the answer, and on a stream's last chunk of each choice.
+        given().contentType(ContentType.JSON).body(Map.of("model", "base", "prompt", List.of(prompt, unrelated),
+                "max_tokens", 2, "temperature", 0, "laai", Map.of("interventions", List.of(Map.of("task", "boy-named-max")))))
+                .post("/v1/completions").then().statusCode(200)
+                .body("choices[0].conditions_unmet", org.hamcrest.Matchers.empty())
+                .body("choices[1].conditions_unmet", org.hamcrest.Matchers.contains("boy-named-max"));
+        String sse = given().contentType(ContentType.JSON).body(Map.of("model", "boy-named-max", "prompt", unrelated,
+                "max_tokens", 2, "stream", true)).post("/v1/completions").then().statusCode(200).extract().asString();
+        assertTrue(sse.contains("\"finish_reason\":\"length\",\"conditions_unmet\":[\"boy-named-max\"]"), sse);
+        given().contentType(ContentType.JSON).body(Map.of("model", "base", "prompt", unrelated, "max_tokens", 2))
+                .post("/v1/completions").then().statusCode(200)
+                .body("choices[0]", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasKey("conditions_unmet")));
 
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("laai_trainer_batches_consumed_total"))
