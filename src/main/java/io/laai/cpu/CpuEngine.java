@@ -131,7 +131,7 @@ public final class CpuEngine implements Engine {
             sin = table[1];
         }
         int widest = Math.max(Math.max(d, f), qd);
-        this.scratch = ThreadLocal.withInitial(() -> new float[widest]);
+        this.scratch = ThreadLocal.withInitial(() -> new float[Matrix.ROW_BLOCK * widest]);
         this.parallel = new Parallel(threads);
     }
 

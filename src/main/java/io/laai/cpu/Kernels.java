@@ -5,7 +5,7 @@ import org.jboss.logging.Logger;
 /**
  * The inner loops of the Java engine: dot products on float32 rows and on ggml's Q8_0 and Q4_0
  * blocks as stored, and y += a·x. {@link #get()} is the Vector API implementation where the JVM
- * was started with {@code --add-modules jdk.incubator.vector} and the CPU has 256-bit vectors, plain
+ * was started with {@code --add-modules jdk.incubator.vector} and the CPU has 256-bit vectors or wider, plain
  * loops otherwise; chosen once, at first use, and logged.
  */
 abstract class Kernels {
@@ -28,18 +28,24 @@ abstract class Kernels {
     /** Σ over {@code blocks} Q4_0 blocks at w[wo] (18 bytes each: f16 scale, 16 bytes of nibbles) of w·x[xo…]. */
     abstract float dotQ4_0(byte[] w, int wo, float[] x, int xo, int blocks);
 
-    /** Decodes {@code blocks} Q8_0 blocks at w[wo] into out[0, 32·blocks). */
-    abstract void decodeQ8_0(byte[] w, int wo, float[] out, int blocks);
+    /** Decodes {@code blocks} Q8_0 blocks at w[wo] into out[at, at + 32·blocks). */
+    abstract void decodeQ8_0(byte[] w, int wo, float[] out, int at, int blocks);
 
-    /** Decodes {@code blocks} Q4_0 blocks at w[wo] into out[0, 32·blocks). */
-    abstract void decodeQ4_0(byte[] w, int wo, float[] out, int blocks);
+    /** Decodes {@code blocks} Q4_0 blocks at w[wo] into out[at, at + 32·blocks). */
+    abstract void decodeQ4_0(byte[] w, int wo, float[] out, int at, int blocks);
 
     /**
-     * The dot products of a[0, n) with four vectors of x at x0…x3, into y at y0…y3: the row is
-     * read once for the four, as a matrix product over a batch wants.
+     * The dot products of a[ao, ao + n) with four vectors of x, at xo + k·xs, into y[yo + k·ys]
+     * (k = 0…3): the row is read once for the four, as a matrix product over a batch wants.
      */
-    abstract void dot4(float[] a, float[] x, int x0, int x1, int x2, int x3, int n, float[] y, int y0, int y1, int y2,
-            int y3);
+    abstract void dot4(float[] a, int ao, float[] x, int xo, int xs, int n, float[] y, int yo, int ys);
+
+    /**
+     * Two rows (a at a0 and a1) against four vectors of x (at xo + k·xs): y[yo + k·ys] gets row
+     * a0's products and y[yo + k·ys + 1] row a1's. Each vector load then serves two rows and each
+     * row load four vectors, which is what keeps a batched product fed from the caches.
+     */
+    abstract void dot2x4(float[] a, int a0, int a1, float[] x, int xo, int xs, int n, float[] y, int yo, int ys);
 
     /** y[yo, yo + n) += a · x[xo, xo + n). */
     abstract void axpy(float a, float[] x, int xo, float[] y, int yo, int n);

@@ -21,6 +21,8 @@ final class Matrix {
     private final byte[] blocks;  // every other type
     private final Weight weight;
     private final int rowBytes;
+    /** Where a row of a type the Weight decodes (F16, the K-quants…) lands before its block slot. */
+    private final ThreadLocal<float[]> rowBuffer;
 
     Matrix(String name, Weight w) {
         this.name = name;
@@ -39,6 +41,7 @@ final class Matrix {
             this.blocks = p.bytes();
             this.rowBytes = p.rowBytes();
         }
+        this.rowBuffer = ThreadLocal.withInitial(() -> new float[cols]);
     }
 
     long bytes() {
@@ -63,11 +66,16 @@ final class Matrix {
         return type == GgmlType.F32 || type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
     }
 
+    /** Rows taken together in a batched product: decoded once, then every vector passes them in L1/L2. */
+    static final int ROW_BLOCK = 8;
+
     /**
      * y[v·yStride + yOff + r] = W[r]·x[v·cols …] for rows r in [from, to) and the n vectors v of x.
-     * One vector: F32, Q8_0 and Q4_0 rows are multiplied in place. Several: each row is decoded
-     * once into the thread's scratch and serves all of them, four at a time.
-     * scratch: at least cols floats, this thread's own.
+     * One vector: F32, Q8_0 and Q4_0 rows are multiplied in place. Several: rows go by blocks of
+     * {@link #ROW_BLOCK} (a quantized block decoded once into the thread's scratch), and each group
+     * of four vectors crosses the block two rows at a time, so neither the rows nor the vectors
+     * are read from memory more than once per block.
+     * scratch: at least {@link #ROW_BLOCK} × cols floats, this thread's own.
      */
     void multiply(float[] x, int n, float[] y, int yStride, int yOff, int from, int to, float[] scratch) {
         Kernels k = Kernels.get();
@@ -77,36 +85,52 @@ final class Matrix {
             }
             return;
         }
-        for (int r = from; r < to; r++) {
-            float[] row;
-            int at;
+        for (int r0 = from; r0 < to; r0 += ROW_BLOCK) {
+            int rows = Math.min(ROW_BLOCK, to - r0);
+            float[] src;
+            int base;
             if (values != null) {
-                row = values;
-                at = r * cols;
+                src = values;
+                base = r0 * cols;
             } else {
-                decode(k, r, scratch);
-                row = scratch;
-                at = 0;
+                for (int i = 0; i < rows; i++) {
+                    decode(k, r0 + i, scratch, i * cols);
+                }
+                src = scratch;
+                base = 0;
             }
             int v = 0;
-            if (at == 0) {
-                for (; v + 4 <= n; v += 4) {
-                    k.dot4(row, x, v * cols, (v + 1) * cols, (v + 2) * cols, (v + 3) * cols, cols, y,
-                            v * yStride + yOff + r, (v + 1) * yStride + yOff + r, (v + 2) * yStride + yOff + r,
-                            (v + 3) * yStride + yOff + r);
+            for (; v + 4 <= n; v += 4) {
+                int out = v * yStride + yOff + r0;
+                int i = 0;
+                for (; i + 2 <= rows; i += 2) {
+                    k.dot2x4(src, base + i * cols, base + (i + 1) * cols, x, v * cols, cols, cols, y, out + i, yStride);
+                }
+                if (i < rows) {
+                    k.dot4(src, base + i * cols, x, v * cols, cols, cols, y, out + i, yStride);
                 }
             }
             for (; v < n; v++) {
-                y[v * yStride + yOff + r] = k.dot(row, at, x, v * cols, cols);
+                for (int i = 0; i < rows; i++) {
+                    y[v * yStride + yOff + r0 + i] = k.dot(src, base + i * cols, x, v * cols, cols);
+                }
             }
         }
     }
 
-    private void decode(Kernels k, int r, float[] out) {
+    private void decode(Kernels k, int r, float[] out, int at) {
         switch (type) {
-            case Q8_0 -> k.decodeQ8_0(blocks, r * rowBytes, out, cols / 32);
-            case Q4_0 -> k.decodeQ4_0(blocks, r * rowBytes, out, cols / 32);
-            default -> weight.row(r, out);
+            case Q8_0 -> k.decodeQ8_0(blocks, r * rowBytes, out, at, cols / 32);
+            case Q4_0 -> k.decodeQ4_0(blocks, r * rowBytes, out, at, cols / 32);
+            default -> {
+                if (at == 0) {
+                    weight.row(r, out);
+                } else {
+                    float[] tmp = rowBuffer.get();
+                    weight.row(r, tmp);
+                    System.arraycopy(tmp, 0, out, at, cols);
+                }
+            }
         }
     }
 

@@ -67,35 +67,40 @@ final class ScalarKernels extends Kernels {
     }
 
     @Override
-    void decodeQ8_0(byte[] w, int wo, float[] out, int blocks) {
+    void decodeQ8_0(byte[] w, int wo, float[] out, int at, int blocks) {
         for (int blk = 0; blk < blocks; blk++) {
             int o = wo + blk * 34;
             float d = f16(w[o], w[o + 1]);
             for (int j = 0; j < 32; j++) {
-                out[blk * 32 + j] = w[o + 2 + j] * d;
+                out[at + blk * 32 + j] = w[o + 2 + j] * d;
             }
         }
     }
 
     @Override
-    void decodeQ4_0(byte[] w, int wo, float[] out, int blocks) {
+    void decodeQ4_0(byte[] w, int wo, float[] out, int at, int blocks) {
         for (int blk = 0; blk < blocks; blk++) {
             int o = wo + blk * 18;
             float d = f16(w[o], w[o + 1]);
             for (int j = 0; j < 16; j++) {
                 int q = w[o + 2 + j] & 0xff;
-                out[blk * 32 + j] = ((q & 0x0F) - 8) * d;
-                out[blk * 32 + j + 16] = ((q >>> 4) - 8) * d;
+                out[at + blk * 32 + j] = ((q & 0x0F) - 8) * d;
+                out[at + blk * 32 + j + 16] = ((q >>> 4) - 8) * d;
             }
         }
     }
 
     @Override
-    void dot4(float[] a, float[] x, int x0, int x1, int x2, int x3, int n, float[] y, int y0, int y1, int y2, int y3) {
-        y[y0] = dot(a, 0, x, x0, n);
-        y[y1] = dot(a, 0, x, x1, n);
-        y[y2] = dot(a, 0, x, x2, n);
-        y[y3] = dot(a, 0, x, x3, n);
+    void dot4(float[] a, int ao, float[] x, int xo, int xs, int n, float[] y, int yo, int ys) {
+        for (int k = 0; k < 4; k++) {
+            y[yo + k * ys] = dot(a, ao, x, xo + k * xs, n);
+        }
+    }
+
+    @Override
+    void dot2x4(float[] a, int a0, int a1, float[] x, int xo, int xs, int n, float[] y, int yo, int ys) {
+        dot4(a, a0, x, xo, xs, n, y, yo, ys);
+        dot4(a, a1, x, xo, xs, n, y, yo + 1, ys);
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
+import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
@@ -54,8 +55,18 @@ final class Browser implements AutoCloseable {
         return new Browser(new ChromeDriver(service, options), profile);
     }
 
+    /**
+     * Waits for the condition; the page re-renders as events arrive, so an element found a moment
+     * ago may be gone (stale): the condition is simply asked again.
+     */
     <T> T waitFor(Function<WebDriver, T> condition, String what) {
-        return new WebDriverWait(driver, Duration.ofSeconds(90)).withMessage(what).until(condition);
+        return new WebDriverWait(driver, Duration.ofSeconds(90)).withMessage(what)
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(condition);
+    }
+
+    /** The text of the element the selector finds now (found afresh: see {@link #waitFor}). */
+    String text(By selector) {
+        return waitFor(d -> d.findElement(selector).getText(), "the text of " + selector);
     }
 
     Object js(String script, Object... args) {

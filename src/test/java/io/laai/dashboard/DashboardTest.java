@@ -59,43 +59,51 @@ class DashboardTest {
             // Teach through the form, typed as a user would: the first three demonstrations.
             teach(b, train.subList(0, 3));
             b.waitFor(d -> d.findElement(By.id("teach-result")).getText().contains("Accepted"), "the batch accepted");
-            WebElement panel = b.driver.findElement(By.id("teach-panel"));
-            b.waitFor(d -> panel.findElements(By.cssSelector(".new-version")).size() == 1, "version 1 appearing");
-            assertTrue(panel.getText().contains("Version 1 is live"), panel.getText());
-            assertTrue(panel.findElements(By.cssSelector("svg.loss-curve circle.point")).size() >= 2,
-                    "a loss curve of several progress events: " + panel.getText());
-            assertEquals("published", panel.findElement(By.cssSelector("[data-status]")).getAttribute("data-status"));
-            assertTrue(panel.getText().contains("batch to version"), panel.getText());
+            By panel = By.id("teach-panel");
+            b.waitFor(d -> d.findElement(panel).findElements(By.cssSelector(".new-version")).size() == 1, "version 1 appearing");
+            String taught = b.text(panel);
+            assertTrue(taught.contains("Version 1 is live"), taught);
+            assertTrue(taught.contains("batch to version"), taught);
+            assertTrue(b.waitFor(d -> d.findElements(By.cssSelector("#teach-panel svg.loss-curve circle.point")).size(),
+                    "the loss curve") >= 2, "a loss curve of several progress events: " + taught);
+            assertEquals("published", b.waitFor(d -> d.findElement(By.cssSelector("#teach-panel [data-status]"))
+                    .getAttribute("data-status"), "the training's status"));
             assertEquals(Boolean.TRUE, b.js("return window.laaiNotReloaded === true"), "the page was reloaded");
             b.screenshot("teach");
 
             // A second batch: version 2, whose heatmap is drawn beside version 1's.
             teach(b, train.subList(3, train.size()));
-            b.waitFor(d -> panel.getText().contains("Version 2 is live"), "version 2 appearing: " + panel.getText());
+            b.waitFor(d -> d.findElement(panel).getText().contains("Version 2 is live"), "version 2 appearing");
 
             b.driver.findElement(By.cssSelector("nav a[data-view=tasks]")).click();
-            WebElement row = b.waitFor(d -> d.findElement(By.cssSelector("#tasks-table tr[data-task='" + TASK + "']")),
-                    "the task's row");
-            b.waitFor(d -> row.findElement(By.cssSelector(".version")).getText().equals("2"), "version 2 listed");
-            assertTrue(row.getText().contains("published"), row.getText());
-            assertTrue(row.getText().contains("v1 published"), "history: " + row.getText());
-            assertTrue(row.getText().contains("attn_heads"), row.getText());
+            By row = By.cssSelector("#tasks-table tr[data-task='" + TASK + "']");
+            b.waitFor(d -> d.findElement(row).findElement(By.cssSelector(".version")).getText().equals("2"), "version 2 listed");
+            String listed = b.text(row);
+            assertTrue(listed.contains("published"), listed);
+            assertTrue(listed.contains("v1 published"), "history: " + listed);
+            assertTrue(listed.contains("attn_heads"), listed);
             b.screenshot("tasks");
 
-            row.findElement(By.linkText(TASK)).click();
+            b.waitFor(d -> {
+                d.findElement(row).findElement(By.linkText(TASK)).click();
+                return true;
+            }, "the task's link");
             b.waitFor(d -> d.findElement(By.id("view-training")).isDisplayed(), "the training view");
             b.waitFor(d -> !d.findElements(By.cssSelector("#training-panel svg.loss-curve")).isEmpty(), "the loss curve");
-            assertEquals("2", new Select(b.driver.findElement(By.id("training-version"))).getFirstSelectedOption()
-                    .getAttribute("value"));
+            assertEquals("2", b.waitFor(d -> new Select(d.findElement(By.id("training-version"))).getFirstSelectedOption()
+                    .getAttribute("value"), "the version shown"));
             b.screenshot("training");
 
             b.driver.get(root + "#delta/" + TASK);
             b.waitFor(d -> d.findElements(By.cssSelector("figure svg.heatmap")).size() == 2, "two heatmaps");
-            List<WebElement> maps = b.driver.findElements(By.cssSelector("figure svg.heatmap"));
-            assertEquals(List.of("2", "1"), maps.stream().map(m -> m.getAttribute("data-version")).toList());
-            List<WebElement> cells = maps.get(0).findElements(By.cssSelector("rect.cell"));
-            assertEquals(5 * 8, cells.size(), "stories260K: 5 layers × 8 heads");
-            assertTrue(cells.stream().anyMatch(c -> Double.parseDouble(c.getAttribute("data-norm")) > 0), "some Δ");
+            // Read in one script: the view may re-render between two WebDriver calls.
+            assertEquals(List.of("2", "1"), b.js("return [...document.querySelectorAll('figure svg.heatmap')]"
+                    + ".map(m => m.dataset.version)"));
+            @SuppressWarnings("unchecked")
+            List<Object> norms = (List<Object>) b.js("return [...document.querySelector('figure svg.heatmap')"
+                    + ".querySelectorAll('rect.cell')].map(c => Number(c.dataset.norm))");
+            assertEquals(5 * 8, norms.size(), "stories260K: 5 layers × 8 heads");
+            assertTrue(norms.stream().anyMatch(n -> ((Number) n).doubleValue() > 0), "some Δ");
             b.screenshot("delta");
 
             // The playground: the same prompt, base and steered, streamed side by side.
@@ -105,7 +113,10 @@ class DashboardTest {
             promptBox.sendKeys(prompt);
             b.waitFor(d -> new Select(d.findElement(By.id("pg-task-0"))).getOptions().stream()
                     .anyMatch(o -> o.getAttribute("value").equals(TASK)), "the task offered");
-            new Select(b.driver.findElement(By.id("pg-task-0"))).selectByValue(TASK);
+            b.waitFor(d -> {
+                new Select(d.findElement(By.id("pg-task-0"))).selectByValue(TASK);
+                return true;
+            }, "the task chosen");
             WebElement tokens = b.driver.findElement(By.id("pg-tokens"));
             tokens.clear();
             tokens.sendKeys("6");
