@@ -32,6 +32,11 @@ public final class TrainingEvents {
     private TrainingEvents() {
     }
 
+    /** Whether an event of this type means the task is training (its outcome is yet to come). */
+    public static boolean training(String type) {
+        return QUEUED.equals(type) || STARTED.equals(type) || PROGRESS.equals(type);
+    }
+
     public static ObjectNode of(String task, String event, String trainer) {
         return JSON.createObjectNode().put("task", task).put("event", event).put("trainer", trainer)
                 .put("at", Instant.now().toString());

@@ -1,5 +1,6 @@
 package io.laai.cpu;
 
+import io.laai.model.CacheColumns;
 import io.laai.model.Engine;
 import io.laai.model.ModelConfig;
 
@@ -7,21 +8,15 @@ import io.laai.model.ModelConfig;
  * The Java engine's KV cache: per layer one float array, row × kv head × column × head dim, so a
  * row's head is one contiguous run of columns and moves with one array copy.
  */
-final class CpuCache implements Engine.Cache {
+final class CpuCache extends CacheColumns {
 
     final float[][] keys;
     final float[][] values;
-    final int batch;
-    final int capacity;
     final int kvHeads;
     final int headDim;
-    int rows;
-    private int length;
 
     CpuCache(ModelConfig c, int batch, int capacity) {
-        this.batch = batch;
-        this.rows = batch;
-        this.capacity = capacity;
+        super(batch, capacity);
         this.kvHeads = c.numKeyValueHeads();
         this.headDim = c.headDim();
         long size = (long) batch * kvHeads * capacity * headDim;
@@ -39,36 +34,6 @@ final class CpuCache implements Engine.Cache {
     }
 
     @Override
-    public int length() {
-        return length;
-    }
-
-    @Override
-    public int capacity() {
-        return capacity;
-    }
-
-    @Override
-    public void rows(int n) {
-        if (n < 1 || n > batch) {
-            throw new IllegalArgumentException("rows " + n + " outside [1, " + batch + "]");
-        }
-        rows = n;
-    }
-
-    void advance(int t) {
-        length += t;
-    }
-
-    @Override
-    public void jumpTo(int column) {
-        if (column < 0 || column > capacity) {
-            throw new IllegalArgumentException("column " + column + " outside [0, " + capacity + "]");
-        }
-        length = column;
-    }
-
-    @Override
     public void copyRow(Engine.Cache other, int row, int from, int to, int at, int n) {
         CpuCache source = (CpuCache) other;
         for (int l = 0; l < keys.length; l++) {
@@ -80,27 +45,16 @@ final class CpuCache implements Engine.Cache {
     }
 
     @Override
-    public void shift(int by) {
-        if (by == 0) {
-            return;
-        }
-        int from = by < 0 ? -by : 0;
-        int n = length - from;
-        if (by > 0 && length + by > capacity) {
-            throw new IllegalStateException("cannot shift " + length + " columns right by " + by + " within " + capacity);
-        }
-        if (n > 0) {
-            for (int l = 0; l < keys.length; l++) {
-                for (int r = 0; r < batch; r++) {
-                    for (int h = 0; h < kvHeads; h++) {
-                        // arraycopy copies as if through a temporary: overlapping runs are safe.
-                        System.arraycopy(keys[l], at(r, h, from), keys[l], at(r, h, from + by), n * headDim);
-                        System.arraycopy(values[l], at(r, h, from), values[l], at(r, h, from + by), n * headDim);
-                    }
+    protected void moveColumns(int from, int n, int by) {
+        for (int l = 0; l < keys.length; l++) {
+            for (int r = 0; r < batch; r++) {
+                for (int h = 0; h < kvHeads; h++) {
+                    // arraycopy copies as if through a temporary: overlapping runs are safe.
+                    System.arraycopy(keys[l], at(r, h, from), keys[l], at(r, h, from + by), n * headDim);
+                    System.arraycopy(values[l], at(r, h, from), values[l], at(r, h, from + by), n * headDim);
                 }
             }
         }
-        length = Math.max(0, length + by);
     }
 
     @Override

@@ -9,7 +9,6 @@ import java.util.TreeMap;
 import io.laai.model.Engine;
 import io.laai.model.MemoryEstimate;
 import io.laai.model.ModelConfig;
-import io.laai.model.ModelFormatException;
 import io.laai.model.RopeTable;
 import io.laai.model.Steering;
 import io.laai.model.Transformer;
@@ -135,30 +134,15 @@ public final class CpuEngine implements Engine {
         this.parallel = new Parallel(threads);
     }
 
-    private Weight get(Map<String, ? extends Weight> w, String name, long... expected) {
-        Weight t = w.get(name);
-        if (t == null) {
-            throw new ModelFormatException("weight " + name + " is missing");
-        }
-        boolean ok = t.shape().length == expected.length;
-        for (int i = 0; ok && i < expected.length; i++) {
-            ok = expected[i] < 0 || expected[i] == t.shape()[i];
-        }
-        if (!ok) {
-            throw new ModelFormatException("weight " + name + " has shape " + Arrays.toString(t.shape())
-                    + ", the config needs " + Arrays.toString(expected));
-        }
-        return t;
-    }
 
     private Matrix matrix(Map<String, ? extends Weight> w, String name, long rows, long cols) {
-        Matrix m = new Matrix(name, get(w, name, rows, cols));
+        Matrix m = new Matrix(name, Weight.require(w, name, rows, cols));
         bytesByType.merge(m.type.name().toLowerCase(java.util.Locale.ROOT), m.bytes(), Long::sum);
         return m;
     }
 
     private float[] vector(Map<String, ? extends Weight> w, String name, long n) {
-        float[] v = get(w, name, n).host().data();
+        float[] v = Weight.require(w, name, n).host().data();
         bytesByType.merge("f32", v.length * 4L, Long::sum);
         return v;
     }
@@ -189,30 +173,12 @@ public final class CpuEngine implements Engine {
         float[][] resid = new float[layerCount][];
         int headWidth = c.numAttentionHeads() * c.headDim();
         for (int l = 0; l < layerCount; l++) {
-            heads[l] = stack(rows, l, headWidth, true);
-            resid[l] = stack(rows, l, c.hiddenSize(), false);
+            heads[l] = Steering.stack(rows, l, headWidth, true);
+            resid[l] = Steering.stack(rows, l, c.hiddenSize(), false);
         }
         return new CpuDeltas(heads, resid);
     }
 
-    private static float[] stack(List<Steering> rows, int layer, int width, boolean heads) {
-        float[] data = null;
-        for (int i = 0; i < rows.size(); i++) {
-            float[] v = heads ? rows.get(i).attnHeads(layer) : rows.get(i).residual(layer);
-            if (v == null) {
-                continue;
-            }
-            if (v.length != width) {
-                throw new IllegalArgumentException("intervention vector for layer " + layer + " has " + v.length
-                        + " values, the model needs " + width);
-            }
-            if (data == null) {
-                data = new float[rows.size() * width];
-            }
-            System.arraycopy(v, 0, data, i * width, width);
-        }
-        return data;
-    }
 
     @Override
     public Logits forward(Batch in, Cache cache, Deltas deltas, Output output) {
@@ -259,9 +225,9 @@ public final class CpuEngine implements Engine {
             throw new IllegalArgumentException("a batch of " + b + " x " + t + " over " + keys
                     + " keys does not match its arrays");
         }
-        if (cache != null && (b > cache.rows || keys > cache.capacity)) {
-            throw new IllegalStateException("KV cache full: " + past + " + " + t + " > " + cache.capacity
-                    + " or " + b + " rows > " + cache.rows);
+        if (cache != null && (b > cache.rowsInUse() || keys > cache.capacity())) {
+            throw new IllegalStateException("KV cache full: " + past + " + " + t + " > " + cache.capacity()
+                    + " or " + b + " rows > " + cache.rowsInUse());
         }
         float[] x = new float[n * d];
         for (int v = 0; v < n; v++) {

@@ -57,8 +57,6 @@ public class DashboardResource {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> OUTCOMES = List.of(TrainingEvents.PUBLISHED, TrainingEvents.REJECTED,
             TrainingEvents.FAILED, TrainingEvents.DELETED);
-    private static final List<String> TRAINING = List.of(TrainingEvents.QUEUED, TrainingEvents.STARTED,
-            TrainingEvents.PROGRESS);
 
     @Inject
     RegistryService registry;
@@ -242,7 +240,7 @@ public class DashboardResource {
             return current.isPresent() ? TrainingEvents.PUBLISHED : "unknown";
         }
         String type = latest.path("event").asText();
-        return TRAINING.contains(type) ? "training" : type;
+        return TrainingEvents.training(type) ? "training" : type;
     }
 
     /**

@@ -154,7 +154,7 @@ public final class TrainingStatus implements AutoCloseable {
     public static Map<String, Object> describe(JsonNode event) {
         Map<String, Object> m = new java.util.LinkedHashMap<>();
         String type = event.path("event").asText();
-        boolean training = List.of(TrainingEvents.QUEUED, TrainingEvents.STARTED, TrainingEvents.PROGRESS).contains(type);
+        boolean training = TrainingEvents.training(type);
         m.put("training_status", training ? "training" : type);
         m.put("event", type);
         for (String f : List.of("version", "step", "loss", "reason", "at")) {

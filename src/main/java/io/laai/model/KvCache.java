@@ -13,21 +13,15 @@ import ai.djl.ndarray.types.Shape;
  * forward pass may use only the first {@link #rows(int) rows}. Owns its manager: close it when
  * done.
  */
-public final class KvCache implements Engine.Cache {
+public final class KvCache extends CacheColumns {
 
     private final NDManager manager;
     private final NDArray[] keys;   // per layer (B, kvH, capacity, d)
     private final NDArray[] values; // per layer (B, kvH, capacity, d)
-    private final int batch;
-    private final int capacity;
-    private int rows;
-    private int length;
 
     public KvCache(NDManager parent, ModelConfig c, int batch, int capacity) {
+        super(batch, capacity);
         this.manager = parent.newSubManager();
-        this.batch = batch;
-        this.rows = batch;
-        this.capacity = capacity;
         this.keys = new NDArray[c.numHiddenLayers()];
         this.values = new NDArray[c.numHiddenLayers()];
         Shape shape = new Shape(batch, c.numKeyValueHeads(), capacity, c.headDim());
@@ -37,27 +31,11 @@ public final class KvCache implements Engine.Cache {
         }
     }
 
-    @Override
-    public int length() {
-        return length;
-    }
-
-    @Override
-    public int capacity() {
-        return capacity;
-    }
-
-    @Override
-    public void rows(int n) {
-        if (n < 1 || n > batch) {
-            throw new IllegalArgumentException("rows " + n + " outside [1, " + batch + "]");
-        }
-        rows = n;
-    }
-
     /** Writes this step's k, v (rows, kvH, T, d) at the current length and returns all keys/values so far. */
     NDArray[] append(int layer, NDArray k, NDArray v) {
         int t = (int) k.getShape().get(2);
+        int length = length();
+        int rows = rowsInUse();
         if (length + t > capacity) {
             throw new IllegalStateException("KV cache full: " + length + " + " + t + " > " + capacity);
         }
@@ -67,19 +45,6 @@ public final class KvCache implements Engine.Cache {
         values[layer].set(slot, v);
         NDIndex upTo = new NDIndex(r + ", :, :{}", length + t);
         return new NDArray[] {keys[layer].get(upTo), values[layer].get(upTo)};
-    }
-
-    /** Called once per forward pass, after every layer has appended. */
-    void advance(int t) {
-        length += t;
-    }
-
-    @Override
-    public void jumpTo(int column) {
-        if (column < 0 || column > capacity) {
-            throw new IllegalArgumentException("column " + column + " outside [0, " + capacity + "]");
-        }
-        length = column;
     }
 
     @Override
@@ -96,27 +61,16 @@ public final class KvCache implements Engine.Cache {
     }
 
     @Override
-    public void shift(int by) {
-        if (by == 0) {
-            return;
-        }
-        int from = by < 0 ? -by : 0;
-        int n = length - from;
-        if (by > 0 && length + by > capacity) {
-            throw new IllegalStateException("cannot shift " + length + " columns right by " + by + " within " + capacity);
-        }
-        if (n > 0) {
-            NDIndex src = new NDIndex(":, :, {}:{}", from, length);
-            NDIndex dst = new NDIndex(":, :, {}:{}", from + by, length + by);
-            try (NDScope scope = new NDScope()) { // the slices and copies are temporaries
-                for (int l = 0; l < keys.length; l++) {
-                    // A copy first: source and destination overlap.
-                    keys[l].set(dst, keys[l].get(src).duplicate());
-                    values[l].set(dst, values[l].get(src).duplicate());
-                }
+    protected void moveColumns(int from, int n, int by) {
+        NDIndex src = new NDIndex(":, :, {}:{}", from, from + n);
+        NDIndex dst = new NDIndex(":, :, {}:{}", from + by, from + by + n);
+        try (NDScope scope = new NDScope()) { // the slices and copies are temporaries
+            for (int l = 0; l < keys.length; l++) {
+                // A copy first: source and destination overlap.
+                keys[l].set(dst, keys[l].get(src).duplicate());
+                values[l].set(dst, values[l].get(src).duplicate());
             }
         }
-        length = Math.max(0, length + by);
     }
 
     @Override

@@ -46,21 +46,7 @@ final class RowDeltas {
     }
 
     private static NDArray stack(NDManager manager, List<Steering> steering, int layer, int width, boolean heads) {
-        float[] data = null;
-        for (int i = 0; i < steering.size(); i++) {
-            float[] v = heads ? steering.get(i).attnHeads(layer) : steering.get(i).residual(layer);
-            if (v == null) {
-                continue;
-            }
-            if (v.length != width) {
-                throw new IllegalArgumentException("intervention vector for layer " + layer + " has " + v.length
-                        + " values, the model needs " + width);
-            }
-            if (data == null) {
-                data = new float[steering.size() * width];
-            }
-            System.arraycopy(v, 0, data, i * width, width);
-        }
+        float[] data = Steering.stack(steering, layer, width, heads);
         return data == null ? null : manager.create(data, new Shape(steering.size(), 1, width));
     }
 

@@ -66,6 +66,29 @@ public interface Steering {
         return s instanceof Conditional c ? c.resolve(model, promptIds) : s;
     }
 
+    /**
+     * The rows' Δ at one layer and site, row after row (rows × width), zeros for a row without
+     * one; null when no row has one. Both engines build a batch's Δ from this.
+     */
+    static float[] stack(java.util.List<Steering> steering, int layer, int width, boolean heads) {
+        float[] data = null;
+        for (int i = 0; i < steering.size(); i++) {
+            float[] v = heads ? steering.get(i).attnHeads(layer) : steering.get(i).residual(layer);
+            if (v == null) {
+                continue;
+            }
+            if (v.length != width) {
+                throw new IllegalArgumentException("intervention vector for layer " + layer + " has " + v.length
+                        + " values, the model needs " + width);
+            }
+            if (data == null) {
+                data = new float[steering.size() * width];
+            }
+            System.arraycopy(v, 0, data, i * width, width);
+        }
+        return data;
+    }
+
     Steering NONE = new Steering() {
         @Override
         public float[] attnHeads(int layer) {

@@ -328,19 +328,7 @@ public final class Transformer implements AutoCloseable {
 
         /** The weight widened to float32 (one at a time, so a quantized model is never widened whole on the heap). */
         HostTensor get(String name, long... expected) {
-            Weight t = host.get(name);
-            if (t == null) {
-                throw new ModelFormatException("weight " + name + " is missing");
-            }
-            boolean ok = t.shape().length == expected.length;
-            for (int i = 0; ok && i < expected.length; i++) {
-                ok = expected[i] < 0 || expected[i] == t.shape()[i];
-            }
-            if (!ok) {
-                throw new ModelFormatException("weight " + name + " has shape " + java.util.Arrays.toString(t.shape())
-                        + ", the config needs " + java.util.Arrays.toString(expected));
-            }
-            return t.host();
+            return Weight.require(host, name, expected).host();
         }
 
         NDArray take(String name, long... expected) {

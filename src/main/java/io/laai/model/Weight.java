@@ -25,4 +25,24 @@ public sealed interface Weight permits HostTensor, PackedTensor {
 
     /** Writes row {@code r} as float32 into {@code out[0, cols)}. */
     void row(int r, float[] out);
+
+    /**
+     * The named weight, with the shape the config gives (a negative size matches any); missing or
+     * of another shape, a {@link ModelFormatException} that names it. Both engines load through this.
+     */
+    static Weight require(java.util.Map<String, ? extends Weight> weights, String name, long... expected) {
+        Weight t = weights.get(name);
+        if (t == null) {
+            throw new ModelFormatException("weight " + name + " is missing");
+        }
+        boolean ok = t.shape().length == expected.length;
+        for (int i = 0; ok && i < expected.length; i++) {
+            ok = expected[i] < 0 || expected[i] == t.shape()[i];
+        }
+        if (!ok) {
+            throw new ModelFormatException("weight " + name + " has shape " + java.util.Arrays.toString(t.shape())
+                    + ", the config needs " + java.util.Arrays.toString(expected));
+        }
+        return t;
+    }
 }
