@@ -30,6 +30,7 @@ final class ConfigCheck {
         });
         LaaiConfig.Edge e = c.edge();
         attempt(p, () -> io.laai.model.Engine.Kind.parse(e.engine(), c.device()));
+        attempt(p, () -> requireLibtorchWhereNeeded(c));
         e.threads().ifPresent(t -> positive(p, "laai.edge.threads", t));
         positive(p, "laai.edge.max-prompt-chars", e.maxPromptChars());
         positive(p, "laai.edge.max-tokens", e.maxTokens());
@@ -86,6 +87,25 @@ final class ConfigCheck {
     private static void port(List<String> p, String key, int value) {
         if (value < 1 || value > 65535) {
             p.add(key + "=" + value + " is not a port (1-65535)");
+        }
+    }
+
+    /** A build without libtorch (-Dedge) runs only the edge on the Java engine; wrong values are named elsewhere. */
+    private static void requireLibtorchWhereNeeded(LaaiConfig c) {
+        boolean trains = java.util.Arrays.stream(Role.values()).filter(r -> r.name().equalsIgnoreCase(c.role().trim()))
+                .anyMatch(Role::runsTrainer);
+        if (trains) {
+            io.laai.model.Engine.requireLibtorch("laai.role=" + c.role().trim());
+            return;
+        }
+        boolean djlServes;
+        try {
+            djlServes = io.laai.model.Engine.Kind.parse(c.edge().engine(), c.device()) == io.laai.model.Engine.Kind.DJL;
+        } catch (IllegalArgumentException e) {
+            djlServes = false;
+        }
+        if (djlServes) {
+            io.laai.model.Engine.requireLibtorch("laai.edge.engine=djl");
         }
     }
 

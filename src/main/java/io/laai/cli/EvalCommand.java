@@ -104,6 +104,7 @@ public class EvalCommand implements Callable<Integer> {
             }
             pairs.add(pair);
         }
+        List<TaskFile.Joint> joint = TaskFile.readJoint(tasks);
         List<String> prompts = unrelated == null ? SideEffects.defaultPrompts()
                 : Files.readAllLines(unrelated).stream().filter(l -> !l.isBlank()).toList();
         try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype, chatTemplate)) {
@@ -160,6 +161,7 @@ public class EvalCommand implements Callable<Integer> {
             effectLines.forEach(System.out::println);
 
             List<Map<String, Object>> composed = new ArrayList<>();
+            List<String> jointLines = new ArrayList<>();
             if (!pairs.isEmpty()) {
                 System.out.println();
                 System.out.println("| A + B | A alone | A composed | B alone | B composed |");
@@ -190,7 +192,30 @@ public class EvalCommand implements Callable<Integer> {
                 c.put("alone", Map.of(a.task(), aAlone, b.task(), bAlone));
                 c.put("composed", Map.of(a.task(), aComposed, b.task(), bComposed));
                 c.put("side_effects", e.asMap());
+                List<Demonstration> joined = joint.stream().filter(j -> j.pairs(a.task(), b.task()))
+                        .flatMap(j -> j.test().stream()).toList();
+                if (!joined.isEmpty()) {
+                    progress.show("composing " + a.task() + " + " + b.task() + " on prompts both apply to");
+                    Map<String, Object> j = new LinkedHashMap<>();
+                    j.put("items", joined.size());
+                    j.put("base", Evaluator.accuracy(lm, Steering.NONE, joined));
+                    j.put(a.task() + " alone", Evaluator.accuracy(lm, ra.intervention().steering(1.0), joined));
+                    j.put(b.task() + " alone", Evaluator.accuracy(lm, rb.intervention().steering(1.0), joined));
+                    j.put("composed", Evaluator.accuracy(lm, both, joined));
+                    progress.done();
+                    c.put("joint", j);
+                    jointLines.add(String.format("| %s + %s | %d | %.2f | %.2f | %.2f | %.2f |", a.task(), b.task(),
+                            joined.size(), j.get("base"), j.get(a.task() + " alone"), j.get(b.task() + " alone"),
+                            j.get("composed")));
+                }
                 composed.add(c);
+            }
+            if (!jointLines.isEmpty()) {
+                System.out.println();
+                System.out.println("Prompts both tasks apply to (the task file's compose items):");
+                System.out.println("| A + B | items | base | A alone | B alone | composed |");
+                System.out.println("| --- | ---: | ---: | ---: | ---: | ---: |");
+                jointLines.forEach(System.out::println);
             }
             if (json != null) {
                 Map<String, Object> out = new LinkedHashMap<>();

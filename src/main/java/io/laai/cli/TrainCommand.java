@@ -79,6 +79,10 @@ public class TrainCommand implements Callable<Integer> {
             + " every prompt")
     String condition;
 
+    @Option(names = "--target-loss", description = "stop a fit once the completions' mean cross-entropy is at most this"
+            + " (nats/token; default 0.05; 0: never)")
+    String targetLoss;
+
     @Option(names = "--validation", description = "auto (default), loo, split or none")
     String validation;
 
@@ -160,6 +164,7 @@ public class TrainCommand implements Callable<Integer> {
         put(o, "validation", validation);
         put(o, "kl_weight", klWeight);
         put(o, "condition", condition);
+        put(o, "target_loss", targetLoss);
         return o;
     }
 

@@ -44,6 +44,24 @@ public interface Engine extends AutoCloseable {
         }
     }
 
+    /** Whether DJL's PyTorch engine is on the class path: builds with -Dedge or -Pnative leave it out. */
+    static boolean libtorchPackaged() {
+        try {
+            Class.forName("ai.djl.pytorch.engine.PtEngine", false, Engine.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** Refuses, naming {@code what}, where this build has no libtorch. */
+    static void requireLibtorch(String what) {
+        if (!libtorchPackaged()) {
+            throw new IllegalArgumentException(what + " needs libtorch, which this build leaves out (an edge-only build, -Dedge"
+                    + " or -Pnative): run laai.role=edge with laai.edge.engine=java, or use the full build");
+        }
+    }
+
     /** What a forward pass returns: the last position's argmax, its logits, or every position's logits. */
     enum Output {
         ARGMAX_LAST, LAST, ALL

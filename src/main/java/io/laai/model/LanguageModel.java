@@ -48,6 +48,7 @@ public final class LanguageModel implements AutoCloseable {
         Transformer t = null;
         try {
             if (engines.training() || engines.serving() == Engine.Kind.DJL) {
+                Engine.requireLibtorch(engines.training() ? "training" : "laai.edge.engine=djl");
                 t = new Transformer(loaded.config(), loaded.weights(), device, matrices);
             }
             this.engine = engines.serving() == Engine.Kind.JAVA

@@ -23,7 +23,8 @@ import io.laai.model.MemoryEstimate;
  * Gradient descent on Δ for problems of a batch of demonstrations and a set of layers: Adam on the
  * completions' mean cross-entropy, then a proximal step for the lasso and group-lasso terms, which
  * sets components and whole groups to exact zeros. Keeps the Δ with the best objective; stops
- * early when the objective has not improved for {@code patience} steps.
+ * early when the objective has not improved for {@code patience} steps, or as soon as the
+ * cross-entropy reaches {@code target_loss}.
  */
 final class DeltaFit {
 
@@ -149,6 +150,12 @@ final class DeltaFit {
                         st.bestCe = ce[p];
                         st.best = copy(st.params);
                         st.bestStep = step;
+                        if (ce[p] <= cfg.targetLoss()) {
+                            // Likely enough: a larger Δ would fit these demonstrations more tightly and new prompts worse.
+                            st.done = true;
+                            active--;
+                            continue;
+                        }
                     } else if (step - st.bestStep >= cfg.patience()) {
                         st.done = true;
                         active--;

@@ -10,8 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * The JSONL files of README: task files (task, train, test) and demonstration files (prompt and
- * completion, or messages and completion).
+ * The JSONL files of README: task files (task, train, test; and compose, test: prompts two of
+ * its tasks both apply to) and demonstration files (prompt and completion, or messages and
+ * completion).
  */
 public final class TaskFile {
 
@@ -21,12 +22,22 @@ public final class TaskFile {
     public record Task(String task, List<Demonstration> train, List<Demonstration> test) {
     }
 
+    /** Test items of a task file for two of its tasks applied together: prompts both tasks apply to. */
+    public record Joint(List<String> tasks, List<Demonstration> test) {
+        public boolean pairs(String a, String b) {
+            return java.util.Set.copyOf(tasks).equals(java.util.Set.of(a, b));
+        }
+    }
+
     private TaskFile() {
     }
 
     public static List<Task> readTasks(Path file) {
         List<Task> tasks = new ArrayList<>();
         forEachLine(file, (node, where) -> {
+            if (node.has("compose")) {
+                return;
+            }
             String task = node.path("task").asText("");
             String problem = io.laai.contract.TaskId.problem(task);
             if (problem != null) {
@@ -42,6 +53,35 @@ public final class TaskFile {
             throw new IllegalArgumentException(file + ": no tasks");
         }
         return tasks;
+    }
+
+    /** The file's {"compose": [A, B], "test": [...]} lines; A and B must be tasks of the same file. */
+    public static List<Joint> readJoint(Path file) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        readTasks(file).forEach(t -> names.add(t.task()));
+        List<Joint> joint = new ArrayList<>();
+        forEachLine(file, (node, where) -> {
+            JsonNode c = node.get("compose");
+            if (c == null) {
+                return;
+            }
+            if (!c.isArray() || c.size() != 2 || !c.get(0).isTextual() || !c.get(1).isTextual()
+                    || c.get(0).asText().equals(c.get(1).asText())) {
+                throw new IllegalArgumentException(where + ": compose must name two different tasks, as [\"A\", \"B\"]");
+            }
+            List<String> pair = List.of(c.get(0).asText(), c.get(1).asText());
+            for (String t : pair) {
+                if (!names.contains(t)) {
+                    throw new IllegalArgumentException(where + ": compose names " + t + ", which is not a task of this file");
+                }
+            }
+            List<Demonstration> test = demos(node.get("test"), where + " test");
+            if (test.isEmpty()) {
+                throw new IllegalArgumentException(where + ": compose " + pair + " has no test items");
+            }
+            joint.add(new Joint(pair, test));
+        });
+        return joint;
     }
 
     public static List<Demonstration> readDemonstrations(Path file) {

@@ -21,16 +21,18 @@ import io.laai.intervention.Site;
  * @param validation  "auto" (leave-one-out under 6 demonstrations, else a 20% split), "loo", "split" or "none"
  * @param klWeight    weight of KL(base ‖ steered) on unrelated anchor text (see {@link Anchors}); 0 leaves it out
  * @param condition   whether the intervention applies only to prompts like its demonstrations' (see {@link Conditions})
+ * @param targetLoss  a fit stops once its completions' mean cross-entropy (nats/token) is at most this; 0: never
  */
 public record TrainConfig(Site site, Positions positions, String layers, int steps, double learningRate,
-        double lambda1, double lambda2, int patience, long seed, String validation, double klWeight, boolean condition) {
+        double lambda1, double lambda2, int patience, long seed, String validation, double klWeight, boolean condition,
+        double targetLoss) {
 
     /**
      * Measured on stories260K and aidreams260K over four task families (README, "Training"): with
      * the condition, the most accurate settings whose side effects on unrelated text meet the goals.
      */
     public static final TrainConfig DEFAULTS = new TrainConfig(Site.ATTN_HEADS, Positions.LAST, "all", 200, 0.1,
-            1e-4, 1e-3, 20, 0, "auto", 0, true);
+            1e-4, 1e-3, 20, 0, "auto", 0, true, 0.05);
 
 
     public TrainConfig {
@@ -45,6 +47,9 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
         }
         if (!(klWeight >= 0) || Double.isInfinite(klWeight)) {
             throw new IllegalArgumentException("kl_weight must be finite and >= 0, was " + klWeight);
+        }
+        if (!(targetLoss >= 0) || Double.isInfinite(targetLoss)) {
+            throw new IllegalArgumentException("target_loss must be finite and >= 0, was " + targetLoss);
         }
         if (patience < 1) {
             throw new IllegalArgumentException("patience must be at least 1, was " + patience);
@@ -116,11 +121,12 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
                     Integer.parseInt(v.get("steps")), Double.parseDouble(v.get("learning_rate")),
                     Double.parseDouble(v.get("lambda1")), Double.parseDouble(v.get("lambda2")),
                     Integer.parseInt(v.get("patience")), Long.parseLong(v.get("seed")), v.get("validation"),
-                    Double.parseDouble(v.get("kl_weight")), condition.equals("true"));
+                    Double.parseDouble(v.get("kl_weight")), condition.equals("true"),
+                    Double.parseDouble(v.get("target_loss")));
         } catch (NumberFormatException e) {
             String key = java.util.stream.Stream.of("steps", "learning_rate", "lambda1", "lambda2", "patience", "seed",
-                    "kl_weight").filter(k -> !isNumber(v.get(k), !java.util.Set.of("learning_rate", "lambda1", "lambda2",
-                            "kl_weight").contains(k)))
+                    "kl_weight", "target_loss").filter(k -> !isNumber(v.get(k), !java.util.Set.of("learning_rate", "lambda1",
+                            "lambda2", "kl_weight", "target_loss").contains(k)))
                     .findFirst().orElse("steps");
             throw new IllegalArgumentException("training setting " + key + "='" + v.get(key) + "' is not a number");
         }
@@ -141,6 +147,7 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
         m.put("validation", validation);
         m.put("kl_weight", Double.toString(klWeight));
         m.put("condition", Boolean.toString(condition));
+        m.put("target_loss", Double.toString(targetLoss));
         return m;
     }
 

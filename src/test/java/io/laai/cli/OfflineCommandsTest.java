@@ -10,6 +10,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,6 +116,33 @@ class OfflineCommandsTest {
                 "layers=auto", "--set", "validation=none");
         assertEquals(2, refused.code());
         assertTrue(refused.err().contains("validation cannot be none"), refused.err());
+    }
+
+    @Test
+    void evalComposesOnPromptsBothTasksApplyTo() throws Exception {
+        List<String> lines = Files.readAllLines(Path.of("src/test/resources/tasks/stories260K-function.jsonl"));
+        Path file = dir.resolve("pair.jsonl");
+        Files.write(file, lines.stream().filter(l -> l.contains("\"name-of-pet\"") || l.contains("\"animal-sound\""))
+                .toList());
+        Path json = dir.resolve("pair.json");
+        Run r = run("eval", "--model", SharedData.stories260K().toString(), "--tasks", file.toString(), "--methods", "laai",
+                "--compose", "animal-sound,name-of-pet", "--json", json.toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("| A + B | items | base | A alone | B alone | composed |"), r.out());
+        assertEquals(2, new ObjectMapper().readTree(json.toFile()).get("tasks").size(), "the compose line is not a task");
+        JsonNode joint = new ObjectMapper().readTree(json.toFile()).path("composition").path(0).path("joint");
+        assertEquals(4, joint.path("items").asInt(), joint.toString());
+        for (String field : new String[] {"base", "animal-sound alone", "name-of-pet alone", "composed"}) {
+            double v = joint.path(field).asDouble(-1);
+            assertTrue(v >= 0 && v <= 1, field + " in " + joint);
+        }
+
+        Files.writeString(file, lines.get(0) + "\n{\"compose\": [\"animal-sound\", \"no-such-task\"], \"test\": []}\n");
+        Run refused = run("eval", "--model", SharedData.stories260K().toString(), "--tasks", file.toString(), "--methods",
+                "laai");
+        assertEquals(2, refused.code(), refused.out());
+        assertTrue(refused.err().contains("line 2: compose names no-such-task, which is not a task of this file"),
+                refused.err());
     }
 
     @Test

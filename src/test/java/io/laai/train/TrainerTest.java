@@ -139,13 +139,32 @@ class TrainerTest {
 
     private int stepsToReach(List<Demonstration> demos, TrainConfig cfg, Intervention start, double target) {
         int[] reached = {Integer.MAX_VALUE};
-        new Trainer(lm).train("boy-named-max", 2, demos, cfg.with(Map.of("patience", "1000")), start,
+        new Trainer(lm).train("boy-named-max", 2, demos, cfg.with(Map.of("patience", "1000", "target_loss", "0")), start,
                 (step, ce, objective) -> {
                     if (ce <= target && reached[0] == Integer.MAX_VALUE) {
                         reached[0] = step;
                     }
                 });
         return reached[0];
+    }
+
+    @Test
+    void aFitStopsOnceItReachesTheTargetLoss() {
+        List<Demonstration> demos = task("boy-named-max").train();
+        List<Integer> layers = List.of(0, 1, 2, 3, 4);
+        TrainConfig cfg = TrainConfig.DEFAULTS.with(Map.of("validation", "none"));
+        DeltaFit.Result stopped = DeltaFit.fit(lm, demos, layers, null, cfg, null);
+        DeltaFit.Result free = DeltaFit.fit(lm, demos, layers, null, cfg.with(Map.of("target_loss", "0")), null);
+        assertTrue(stopped.crossEntropy() <= 0.05, "cross-entropy " + stopped.crossEntropy());
+        assertEquals(stopped.bestStep(), stopped.steps(), "it stops at the step that reached the target");
+        assertTrue(free.steps() > stopped.steps(), "without a target it goes on: " + free.steps() + " steps against "
+                + stopped.steps());
+        assertTrue(free.crossEntropy() < stopped.crossEntropy(), "and fits the demonstrations more tightly");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.DEFAULTS.with(Map.of("target_loss", "-1")));
+        assertTrue(e.getMessage().contains("target_loss must be finite and >= 0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.DEFAULTS.with(Map.of("target_loss", "low")));
+        assertTrue(e.getMessage().contains("target_loss='low' is not a number"), e.getMessage());
     }
 
     @Test
