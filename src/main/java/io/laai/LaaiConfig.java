@@ -85,7 +85,7 @@ public interface LaaiConfig {
         @WithDefault("true")
         boolean gate();
 
-        /** A progress event every this many optimisation steps. */
+        /** A progress event at each of the first this many optimisation steps, then every this many. */
         @WithDefault("5")
         int progressEvery();
 

@@ -45,7 +45,7 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--warm-start", description = "an earlier artifact of this task to start from")
     Path warmStart;
 
-    @Option(names = "--site", description = "attn_heads (default) or residual")
+    @Option(names = "--site", description = "residual (default) or attn_heads")
     String site;
 
     @Option(names = "--positions", description = "last (default) or all")
@@ -63,7 +63,7 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--lambda1", description = "weight of the L1 penalty on Δ (default 1e-4)")
     Double lambda1;
 
-    @Option(names = "--lambda2", description = "weight of the group penalty Σ‖Δ_group‖₂ (default 1e-3)")
+    @Option(names = "--lambda2", description = "weight of the group penalty Σ‖Δ_group‖₂ (default 1e-2)")
     Double lambda2;
 
     @Option(names = "--patience", description = "steps without improvement before stopping (default 20)")

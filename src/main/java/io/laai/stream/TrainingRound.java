@@ -335,7 +335,9 @@ final class TrainingRound {
                 if (task != null) {
                     stepHook.accept(task, step);
                 }
-                if (task != null && step % settings.progressEvery() == 0) {
+                // every one of the first steps, where the loss moves most and a fit that stops at
+                // target_loss often ends, then every progressEvery-th
+                if (task != null && (step <= settings.progressEvery() || step % settings.progressEvery() == 0)) {
                     sink.inform(event(task, TrainingEvents.PROGRESS).put("version", version).put("step", step)
                             .put("loss", crossEntropy).put("objective", objective));
                 }

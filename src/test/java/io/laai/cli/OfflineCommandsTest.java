@@ -155,10 +155,17 @@ class OfflineCommandsTest {
         assertTrue(r.out().contains("held-out accuracy"), r.out());
         Intervention iv = Artifacts.read(out);
         assertEquals("boy-named-max", iv.task());
-        assertEquals("attn_heads", iv.site().id());
+        assertEquals("residual", iv.site().id());
         assertTrue(iv.condition() != null, "the artifact carries its condition");
 
         Run export = run("export-gguf", "--intervention", out.toString(), "--out", dir.resolve("cv.gguf").toString());
+        assertEquals(2, export.code());
+        assertTrue(export.err().startsWith("error: task boy-named-max applies Δ at positions=last"), export.err());
+        Path heads = dir.resolve("heads.safetensors");
+        r = run("train", "--model", SharedData.stories260K().toString(), "--demos", demos.toString(), "--task",
+                "boy-named-max", "--out", heads.toString(), "--site", "attn_heads", "--validation", "none", "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        export = run("export-gguf", "--intervention", heads.toString(), "--out", dir.resolve("cv.gguf").toString());
         assertEquals(2, export.code());
         assertTrue(export.err().startsWith("error: task boy-named-max intervenes at attn_heads"), export.err());
 

@@ -31,7 +31,8 @@ import io.quarkus.test.junit.QuarkusTest;
 /**
  * The dashboard in real headless chromium against the whole service (role all, the embedded broker,
  * stories260K): a task taught through the form trains, its loss curve and version appear without a
- * reload, the heatmaps show where Δ acts in this version and the one before, and the playground's
+ * reload, the charts show where Δ acts in this version and the one before (bars per layer at the
+ * residual default, a layer × head heatmap at attn_heads), and the playground's
  * steered column says what the task taught where the base column does not. Each view is also
  * checked at 360 px (nothing wider than the screen) and the console stays free of errors.
  */
@@ -81,7 +82,7 @@ class DashboardTest {
             String listed = b.text(row);
             assertTrue(listed.contains("published"), listed);
             assertTrue(listed.contains("v1 published"), "history: " + listed);
-            assertTrue(listed.contains("attn_heads"), listed);
+            assertTrue(listed.contains("residual"), "the default site: " + listed);
             b.screenshot("tasks");
 
             b.waitFor(d -> {
@@ -95,16 +96,33 @@ class DashboardTest {
             b.screenshot("training");
 
             b.driver.get(root + "#delta/" + TASK);
-            b.waitFor(d -> d.findElements(By.cssSelector("figure svg.heatmap")).size() == 2, "two heatmaps");
+            b.waitFor(d -> d.findElements(By.cssSelector("figure svg.bars")).size() == 2, "two bar charts");
             // Read in one script: the view may re-render between two WebDriver calls.
-            assertEquals(List.of("2", "1"), b.js("return [...document.querySelectorAll('figure svg.heatmap')]"
+            assertEquals(List.of("2", "1"), b.js("return [...document.querySelectorAll('figure svg.bars')]"
                     + ".map(m => m.dataset.version)"));
+            @SuppressWarnings("unchecked")
+            List<Object> layerNorms = (List<Object>) b.js("return [...document.querySelector('figure svg.bars')"
+                    + ".querySelectorAll('rect.cell')].map(c => Number(c.dataset.norm))");
+            assertEquals(5, layerNorms.size(), "stories260K: a bar per layer");
+            assertTrue(layerNorms.stream().anyMatch(n -> ((Number) n).doubleValue() > 0), "some Δ");
+            b.screenshot("delta");
+
+            // At attn_heads (taught through the API with that site), a layer × head heatmap.
+            String heads = TASK + "-heads";
+            com.fasterxml.jackson.databind.node.ObjectNode batch = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .createObjectNode();
+            com.fasterxml.jackson.databind.node.ArrayNode demos = batch.putArray("demonstrations");
+            train.forEach(d -> TaskFile.write(demos.addObject(), d));
+            batch.putObject("config").put("site", "attn_heads");
+            given().contentType("application/json").body(batch.toString()).post("/v1/tasks/" + heads + "/demonstrations")
+                    .then().statusCode(202);
+            b.driver.get(root + "#delta/" + heads);
+            b.waitFor(d -> d.findElements(By.cssSelector("figure svg.heatmap")).size() == 1, "a heatmap");
             @SuppressWarnings("unchecked")
             List<Object> norms = (List<Object>) b.js("return [...document.querySelector('figure svg.heatmap')"
                     + ".querySelectorAll('rect.cell')].map(c => Number(c.dataset.norm))");
             assertEquals(5 * 8, norms.size(), "stories260K: 5 layers × 8 heads");
             assertTrue(norms.stream().anyMatch(n -> ((Number) n).doubleValue() > 0), "some Δ");
-            b.screenshot("delta");
 
             // The playground: the same prompt, base and steered, streamed side by side.
             b.driver.get(root + "#playground");

@@ -148,7 +148,7 @@ class StreamingServiceTest {
     void aTaskStillTrainingSaysSoInsteadOfABare404() {
         String body = "{\"demonstrations\": [{\"prompt\": \"The sky was\", \"completion\": \" blue\"}],"
                 + " \"config\": {\"steps\": \"1000\", \"patience\": \"200\", \"validation\": \"none\","
-                + " \"lambda1\": \"0\", \"lambda2\": \"0\", \"learning_rate\": \"0.0001\"}}"; // slow: seconds of steps
+                + " \"lambda1\": \"0\", \"lambda2\": \"0\", \"learning_rate\": \"0.0001\", \"target_loss\": \"0\"}}"; // slow: seconds of steps
         given().contentType(ContentType.JSON).body(body).post("/v1/tasks/slow-sky/demonstrations").then().statusCode(202);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
             var r = given().get("/v1/interventions/slow-sky");

@@ -64,7 +64,9 @@ class TrainerPipelineTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Small fits so the tests measure the pipeline, not the optimiser. */
-    private static final String FAST = "\"config\": {\"steps\": \"4\", \"validation\": \"none\", \"layers\": \"1\"}";
+    // target_loss 0: every fit runs its steps, so progress events and time limits have steps to show
+    private static final String FAST = "\"config\": {\"steps\": \"4\", \"validation\": \"none\", \"layers\": \"1\","
+            + " \"target_loss\": \"0\"}";
 
     static LanguageModel lm;
     EmbeddedKafkaBroker broker;
@@ -260,7 +262,7 @@ class TrainerPipelineTest {
     void aTrainingPastItsTimeLimitEndsWithItsBestSoFarAndFreesTheWorker() throws Exception {
         start(settings("clock").withTraining(Duration.ofMillis(400), Long.MAX_VALUE));
         send("slow", batch("slow", "The boy was named", " Max",
-                "\"config\": {\"steps\": \"1000\", \"patience\": \"200\", \"validation\": \"none\", \"lambda1\": \"0\", \"lambda2\": \"0\"}"));
+                "\"config\": {\"steps\": \"1000\", \"patience\": \"200\", \"validation\": \"none\", \"lambda1\": \"0\", \"lambda2\": \"0\", \"target_loss\": \"0\"}"));
         send("after", batch("after", "The boy was named", " Max", FAST));
         await().atMost(Duration.ofSeconds(60)).until(() -> events("published").size() == 2);
         JsonNode slow = events("published").stream().filter(e -> e.path("task").asText().equals("slow")).findFirst().orElseThrow();
@@ -395,7 +397,7 @@ class TrainerPipelineTest {
 
     @Test
     void aTrainerStoppedMidTrainingLosesNothingAndAReplayDoublesNothing() throws Exception {
-        String slow = "\"config\": {\"steps\": \"1000\", \"patience\": \"200\", \"validation\": \"none\", \"lambda1\": \"0\", \"lambda2\": \"0\"}";
+        String slow = "\"config\": {\"steps\": \"1000\", \"patience\": \"200\", \"validation\": \"none\", \"lambda1\": \"0\", \"lambda2\": \"0\", \"target_loss\": \"0\"}";
         TrainerPipeline first = start("first", DemonstrationBatch.Limits.DEFAULTS);
         RecordMetadata m = send("restart", batch("restart", "The boy was named", " Max", slow));
         await().atMost(Duration.ofSeconds(60)).until(() -> !events("progress").isEmpty());
