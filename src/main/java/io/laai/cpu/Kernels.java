@@ -3,8 +3,8 @@ package io.laai.cpu;
 import org.jboss.logging.Logger;
 
 /**
- * The inner loops of the Java engine: dot products on float32 rows and on ggml's Q8_0 and Q4_0
- * blocks as stored, and y += a·x. {@link #get()} is the Vector API implementation where the JVM
+ * The inner loops of the Java engine: dot products on float32 rows and on ggml's Q8_0, Q4_0,
+ * Q4_K and Q6_K blocks as stored, and y += a·x. {@link #get()} is the Vector API implementation where the JVM
  * was started with {@code --add-modules jdk.incubator.vector} and the CPU has 256-bit vectors or wider, plain
  * loops otherwise; chosen once, at first use, and logged.
  */
@@ -27,6 +27,29 @@ abstract class Kernels {
 
     /** Σ over {@code blocks} Q4_0 blocks at w[wo] (18 bytes each: f16 scale, 16 bytes of nibbles) of w·x[xo…]. */
     abstract float dotQ4_0(byte[] w, int wo, float[] x, int xo, int blocks);
+
+    /**
+     * Σ over {@code blocks} Q4_K blocks at w[wo] (144 bytes each: f16 d and dmin, 12 bytes of 6-bit
+     * scales and mins for eight groups of 32, 128 bytes of nibbles) of w·x[xo…]: per group,
+     * d·scale·Σq·x − dmin·min·Σx, so the block is never written out as floats.
+     */
+    abstract float dotQ4_K(byte[] w, int wo, float[] x, int xo, int blocks);
+
+    /**
+     * Σ over {@code blocks} Q6_K blocks at w[wo] (210 bytes each: 128 bytes of low nibbles, 64 of
+     * high bit pairs, sixteen int8 scales for groups of 16, f16 d) of w·x[xo…].
+     */
+    abstract float dotQ6_K(byte[] w, int wo, float[] x, int xo, int blocks);
+
+    /** The 6-bit scale of group j (0…7) of a Q4_K block whose scales start at w[s] (llama.cpp's get_scale_min_k4). */
+    static int scaleK4(byte[] w, int s, int j) {
+        return j < 4 ? w[s + j] & 63 : (w[s + j + 4] & 0xF) | (((w[s + j - 4] & 0xff) >> 6) << 4);
+    }
+
+    /** The 6-bit min of group j of a Q4_K block whose scales start at w[s]. */
+    static int minK4(byte[] w, int s, int j) {
+        return j < 4 ? w[s + j + 4] & 63 : ((w[s + j + 4] & 0xff) >> 4) | (((w[s + j] & 0xff) >> 6) << 4);
+    }
 
     /** Decodes {@code blocks} Q8_0 blocks at w[wo] into out[at, at + 32·blocks). */
     abstract void decodeQ8_0(byte[] w, int wo, float[] out, int at, int blocks);

@@ -6,10 +6,11 @@ import io.laai.model.PackedTensor;
 import io.laai.model.Weight;
 
 /**
- * A weight matrix (rows × cols, y = W·x) held as its file stores it. F32, Q8_0 and Q4_0 rows are
- * multiplied in place by the kernels; the other ggml types (F16, BF16, the K-quants…) decode one
- * row at a time into the calling thread's scratch, bit for bit as llama.cpp dequantizes them, and
- * that row serves every vector of the batch.
+ * A weight matrix (rows × cols, y = W·x) held as its file stores it. F32, Q8_0, Q4_0, Q4_K and
+ * Q6_K rows are multiplied in place by the kernels for a single vector; otherwise (other ggml
+ * types: F16, BF16, the other K-quants…; and every type in a batch) rows decode into the calling
+ * thread's scratch, bit for bit as llama.cpp dequantizes them, and each decoded row serves every
+ * vector of the batch.
  */
 final class Matrix {
 
@@ -61,9 +62,10 @@ final class Matrix {
         }
     }
 
-    /** Whether rows multiply in place, without decoding to scratch. */
+    /** Whether a single vector multiplies rows in place, without decoding them to scratch. */
     private boolean direct() {
-        return type == GgmlType.F32 || type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
+        return type == GgmlType.F32 || type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.Q4_K
+                || type == GgmlType.Q6_K;
     }
 
     /** Rows taken together in a batched product: decoded once, then every vector passes them in L1/L2. */
@@ -71,7 +73,7 @@ final class Matrix {
 
     /**
      * y[v·yStride + yOff + r] = W[r]·x[v·cols …] for rows r in [from, to) and the n vectors v of x.
-     * One vector: F32, Q8_0 and Q4_0 rows are multiplied in place. Several: rows go by blocks of
+     * One vector: F32, Q8_0, Q4_0, Q4_K and Q6_K rows are multiplied in place. Several: rows go by blocks of
      * {@link #ROW_BLOCK} (a quantized block decoded once into the thread's scratch), and each group
      * of four vectors crosses the block two rows at a time, so neither the rows nor the vectors
      * are read from memory more than once per block.
@@ -139,6 +141,8 @@ final class Matrix {
             case F32 -> k.dot(values, r * cols, x, xo, cols);
             case Q8_0 -> k.dotQ8_0(blocks, r * rowBytes, x, xo, cols / 32);
             case Q4_0 -> k.dotQ4_0(blocks, r * rowBytes, x, xo, cols / 32);
+            case Q4_K -> k.dotQ4_K(blocks, r * rowBytes, x, xo, cols / 256);
+            case Q6_K -> k.dotQ6_K(blocks, r * rowBytes, x, xo, cols / 256);
             default -> throw new IllegalStateException(type + " rows are decoded, not multiplied in place");
         };
     }

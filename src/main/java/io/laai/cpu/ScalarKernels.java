@@ -34,6 +34,76 @@ final class ScalarKernels extends Kernels {
     }
 
     @Override
+    float dotQ4_K(byte[] w, int wo, float[] x, int xo, int blocks) {
+        float sum = 0;
+        for (int blk = 0; blk < blocks; blk++) {
+            int o = wo + blk * 144;
+            float d = f16(w[o], w[o + 1]);
+            float dmin = f16(w[o + 2], w[o + 3]);
+            int sc = o + 4;
+            int q = o + 16;
+            int xb = xo + blk * 256;
+            for (int is = 0; is < 8; is += 2) {
+                // 32 bytes: their low nibbles are group is, their high nibbles group is + 1
+                float qx1 = 0;
+                float x1 = 0;
+                float qx2 = 0;
+                float x2 = 0;
+                for (int l = 0; l < 32; l++) {
+                    int b = w[q + l] & 0xff;
+                    float xa = x[xb + l];
+                    float xc = x[xb + 32 + l];
+                    qx1 += (b & 0xF) * xa;
+                    x1 += xa;
+                    qx2 += (b >> 4) * xc;
+                    x2 += xc;
+                }
+                sum += d * scaleK4(w, sc, is) * qx1 - dmin * minK4(w, sc, is) * x1
+                        + d * scaleK4(w, sc, is + 1) * qx2 - dmin * minK4(w, sc, is + 1) * x2;
+                q += 32;
+                xb += 64;
+            }
+        }
+        return sum;
+    }
+
+    @Override
+    float dotQ6_K(byte[] w, int wo, float[] x, int xo, int blocks) {
+        float sum = 0;
+        for (int blk = 0; blk < blocks; blk++) {
+            int o = wo + blk * 210;
+            float d = f16(w[o + 208], w[o + 209]);
+            int ql = o;
+            int qh = o + 128;
+            int sc = o + 192;
+            int xb = xo + blk * 256;
+            for (int half = 0; half < 2; half++) {
+                for (int is = 0; is < 2; is++) {
+                    float a1 = 0;
+                    float a2 = 0;
+                    float a3 = 0;
+                    float a4 = 0;
+                    for (int l = 16 * is; l < 16 * is + 16; l++) {
+                        int h = w[qh + l] & 0xff;
+                        int lo = w[ql + l] & 0xff;
+                        int hi = w[ql + l + 32] & 0xff;
+                        a1 += (((lo & 0xF) | ((h & 3) << 4)) - 32) * x[xb + l];
+                        a2 += (((hi & 0xF) | (((h >> 2) & 3) << 4)) - 32) * x[xb + l + 32];
+                        a3 += (((lo >> 4) | (((h >> 4) & 3) << 4)) - 32) * x[xb + l + 64];
+                        a4 += (((hi >> 4) | (((h >> 6) & 3) << 4)) - 32) * x[xb + l + 96];
+                    }
+                    sum += d * (w[sc + is] * a1 + w[sc + is + 2] * a2 + w[sc + is + 4] * a3 + w[sc + is + 6] * a4);
+                }
+                ql += 64;
+                qh += 32;
+                sc += 8;
+                xb += 128;
+            }
+        }
+        return sum;
+    }
+
+    @Override
     float dotQ8_0(byte[] w, int wo, float[] x, int xo, int blocks) {
         float sum = 0;
         for (int blk = 0; blk < blocks; blk++) {

@@ -137,6 +137,90 @@ final class VectorKernels extends Kernels {
     }
 
     @Override
+    float dotQ4_K(byte[] w, int wo, float[] x, int xo, int blocks) {
+        FloatVector acc = FloatVector.zero(Q);
+        FloatVector mins = FloatVector.zero(Q);
+        for (int blk = 0; blk < blocks; blk++) {
+            int o = wo + blk * 144;
+            float d = f16(w[o], w[o + 1]);
+            float dmin = f16(w[o + 2], w[o + 3]);
+            int sc = o + 4;
+            int q = o + 16;
+            int xb = xo + blk * 256;
+            for (int is = 0; is < 8; is += 2) {
+                FloatVector s1 = FloatVector.zero(Q);
+                FloatVector s2 = FloatVector.zero(Q);
+                FloatVector x1 = FloatVector.zero(Q);
+                FloatVector x2 = FloatVector.zero(Q);
+                for (int c = 0; c < 32; c += 8) {
+                    ByteVector bytes = ByteVector.fromArray(QB, w, q + c);
+                    FloatVector xa = FloatVector.fromArray(Q, x, xb + c);
+                    FloatVector xc = FloatVector.fromArray(Q, x, xb + 32 + c);
+                    s1 = ((FloatVector) bytes.and((byte) 0x0F).convertShape(VectorOperators.B2F, Q, 0)).fma(xa, s1);
+                    s2 = ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                            .convertShape(VectorOperators.B2F, Q, 0)).fma(xc, s2);
+                    x1 = x1.add(xa);
+                    x2 = x2.add(xc);
+                }
+                acc = s1.fma(FloatVector.broadcast(Q, d * scaleK4(w, sc, is)), acc);
+                acc = s2.fma(FloatVector.broadcast(Q, d * scaleK4(w, sc, is + 1)), acc);
+                mins = x1.fma(FloatVector.broadcast(Q, dmin * minK4(w, sc, is)), mins);
+                mins = x2.fma(FloatVector.broadcast(Q, dmin * minK4(w, sc, is + 1)), mins);
+                q += 32;
+                xb += 64;
+            }
+        }
+        return acc.sub(mins).reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    float dotQ6_K(byte[] w, int wo, float[] x, int xo, int blocks) {
+        FloatVector acc = FloatVector.zero(Q);
+        for (int blk = 0; blk < blocks; blk++) {
+            int o = wo + blk * 210;
+            float d = f16(w[o + 208], w[o + 209]);
+            int ql = o;
+            int qh = o + 128;
+            int sc = o + 192;
+            int xb = xo + blk * 256;
+            for (int half = 0; half < 2; half++) {
+                for (int is = 0; is < 2; is++) {
+                    FloatVector a1 = FloatVector.zero(Q);
+                    FloatVector a2 = FloatVector.zero(Q);
+                    FloatVector a3 = FloatVector.zero(Q);
+                    FloatVector a4 = FloatVector.zero(Q);
+                    for (int l = 16 * is; l < 16 * is + 16; l += 8) {
+                        ByteVector lo = ByteVector.fromArray(QB, w, ql + l);
+                        ByteVector hi = ByteVector.fromArray(QB, w, ql + l + 32);
+                        ByteVector h = ByteVector.fromArray(QB, w, qh + l);
+                        a1 = six(lo.and((byte) 0x0F), h, 0).fma(FloatVector.fromArray(Q, x, xb + l), a1);
+                        a2 = six(hi.and((byte) 0x0F), h, 2).fma(FloatVector.fromArray(Q, x, xb + l + 32), a2);
+                        a3 = six(lo.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F), h, 4)
+                                .fma(FloatVector.fromArray(Q, x, xb + l + 64), a3);
+                        a4 = six(hi.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F), h, 6)
+                                .fma(FloatVector.fromArray(Q, x, xb + l + 96), a4);
+                    }
+                    acc = a1.fma(FloatVector.broadcast(Q, d * w[sc + is]), acc);
+                    acc = a2.fma(FloatVector.broadcast(Q, d * w[sc + is + 2]), acc);
+                    acc = a3.fma(FloatVector.broadcast(Q, d * w[sc + is + 4]), acc);
+                    acc = a4.fma(FloatVector.broadcast(Q, d * w[sc + is + 6]), acc);
+                }
+                ql += 64;
+                qh += 32;
+                sc += 8;
+                xb += 128;
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** A Q6_K quant as float: four low bits, the two high bits at {@code shift} of h, less 32. */
+    private static FloatVector six(ByteVector low, ByteVector h, int shift) {
+        ByteVector high = h.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
+        return (FloatVector) low.or(high).sub((byte) 32).convertShape(VectorOperators.B2F, Q, 0);
+    }
+
+    @Override
     void decodeQ8_0(byte[] w, int wo, float[] out, int at, int blocks) {
         for (int blk = 0; blk < blocks; blk++) {
             int o = wo + blk * 34;

@@ -144,7 +144,7 @@ class CpuEngineTest {
                 worst = Math.max(worst, relative(lj.values(), ld.values()));
             }
         }
-        // One vector alone: F32, Q8_0 and Q4_0 rows are multiplied in place, not decoded (another kernel).
+        // One vector alone: F32, Q8_0, Q4_0, Q4_K and Q6_K rows are multiplied in place, not decoded (other kernels).
         Engine.Batch one = new Engine.Batch(1, 1, new long[] {5}, new long[] {0}, new float[] {0f}, null);
         worst = Math.max(worst, relative(java.forward(one, null, null, Engine.Output.LAST).values(),
                 djl.forward(one, null, null, Engine.Output.LAST).values()));

@@ -10,6 +10,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import io.laai.model.GgufFile.GgmlType;
+import io.laai.model.PackedTensor;
+
 /**
  * The two kernel sets agree: the plain loops (any JVM) and the Vector API ones (where the module
  * is present) give the same products, decodes and sums on odd lengths and offsets, within float
@@ -25,6 +28,45 @@ class KernelsTest {
             a[i] = (float) RANDOM.nextGaussian();
         }
         return a;
+    }
+
+    /**
+     * Q4_K and Q6_K in place: both kernel sets equal the row as llama.cpp dequantizes it (the
+     * model's own decoder, held to llama.cpp's hashes) times x.
+     */
+    private static void kQuants(Kernels plain, Kernels vector) {
+        int blocks = 3;
+        float[] x = floats(blocks * 256 + 5);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
+            int size = type == GgmlType.Q4_K ? 144 : 210;
+            byte[] w = new byte[(blocks + 1) * size];
+            RANDOM.nextBytes(w);
+            for (int b = 0; b < blocks + 1; b++) {
+                // finite f16 scales: d (and dmin) of Q4_K lead the block, Q6_K's d ends it
+                for (int at : type == GgmlType.Q4_K ? new int[] {0, 2} : new int[] {208}) {
+                    int h = ((8 + RANDOM.nextInt(4)) << 10) | RANDOM.nextInt(1024);
+                    w[b * size + at] = (byte) h;
+                    w[b * size + at + 1] = (byte) (h >> 8);
+                }
+            }
+            float[] row = new float[blocks * 256];
+            new PackedTensor(new long[] {1, blocks * 256L}, type, java.util.Arrays.copyOfRange(w, size,
+                    size + blocks * size)).row(0, row);
+            float expected = plain.dot(row, 0, x, 5, row.length);
+            float p = type == GgmlType.Q4_K ? plain.dotQ4_K(w, size, x, 5, blocks) : plain.dotQ6_K(w, size, x, 5, blocks);
+            float v = type == GgmlType.Q4_K ? vector.dotQ4_K(w, size, x, 5, blocks) : vector.dotQ6_K(w, size, x, 5, blocks);
+            float tolerance = 1e-5f * sumOfAbs(row, x, 5);
+            assertEquals(expected, p, tolerance, type + " plain");
+            assertEquals(expected, v, tolerance, type + " vector");
+        }
+    }
+
+    private static float sumOfAbs(float[] row, float[] x, int xo) {
+        float s = 0;
+        for (int i = 0; i < row.length; i++) {
+            s += Math.abs(row[i] * x[xo + i]);
+        }
+        return s;
     }
 
     /** Quantized blocks with finite f16 scales (2^-7 to 2^-3, exponents 8–11) and random quants. */
@@ -105,6 +147,7 @@ class KernelsTest {
         assertArrayEquals(dp, dv, 0f, "Q4_0 decodes exactly");
         // The decoded row times x is the in-place product.
         assertEquals(plain.dot(dp, 7, x, 5, blocks * 32), vector.dotQ4_0(q4, 18, x, 5, blocks), 1e-3f);
+        kQuants(plain, vector);
         return vector.name();
     }
 }
