@@ -23,8 +23,8 @@ import io.laai.kafka.EmbeddedKafkaBroker;
 
 /**
  * The edge-only build (README, "Engines"): this working tree packaged with {@code -Dedge} holds
- * no libtorch, serves stories260K's reference greedy text in laai.role=edge, and refuses what
- * needs libtorch with the reason.
+ * no libtorch, serves stories260K's reference greedy text in laai.role=edge (and `generate` prints
+ * it), and refuses what needs libtorch with the reason.
  */
 class EdgeBuildTest {
 
@@ -73,6 +73,13 @@ class EdgeBuildTest {
                     + EmbeddedKafkaBroker.freePort(), "-jar", jar);
             assertTrue(all.code() != 0, "laai.role=all cannot start without libtorch: " + all.out());
             assertTrue(all.out().contains("laai.role=all needs libtorch, which this build leaves out"), all.out());
+
+            Result generate = exec(outer, 120, java(), "--add-modules", "jdk.incubator.vector", "-jar", jar, "generate",
+                    "--model", model.toString(), "--prompt", "Once upon a time", "--max-tokens", "24", "--temperature", "0");
+            assertEquals(0, generate.code(), generate.out());
+            String printed = generate.out().lines().filter(l -> l.startsWith(",")).findFirst().orElse(generate.out());
+            assertTrue(SharedData.STORIES_REFERENCE.startsWith("Once upon a time" + printed), "generate runs on the Java"
+                    + " engine: " + generate.out());
 
             Path demos = Files.writeString(outer.resolve("demos.jsonl"), "{\"prompt\": \"The boy was named\", \"completion\":"
                     + " \" Max\"}\n");

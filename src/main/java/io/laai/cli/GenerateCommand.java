@@ -58,7 +58,12 @@ public class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype)) {
+        // An edge-only build (no libtorch) generates on the Java engine, as its edge serves.
+        boolean javaEngine = !io.laai.model.Engine.libtorchPackaged() && !"gpu".equalsIgnoreCase(device.trim());
+        try (LanguageModel lm = javaEngine
+                ? ModelOption.load(model, ai.djl.Device.cpu(), dtype, null, new io.laai.model.Engine.Choice(
+                        io.laai.model.Engine.Kind.JAVA, false, io.laai.model.EngineThreads.cpus()))
+                : ModelOption.load(model, Devices.resolve(device), dtype)) {
             SamplingParams params = lm.generationDefaults().resolve(maxTokens, temperature, topP, seed, stop);
             Generator.Result result = new Generator(lm).generate(new Generator.Request(prompt, params, steering(lm)));
             System.out.println(result.text());

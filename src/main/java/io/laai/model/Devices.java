@@ -11,7 +11,7 @@ public final class Devices {
     }
 
     public static Device resolve(String setting) {
-        io.laai.model.Engine.requireLibtorch("DJL (training, eval, generate, engine-info, the djl engine)");
+        io.laai.model.Engine.requireLibtorch("DJL (training, eval, engine-info, the djl engine)");
         int gpus = Engine.getEngine("PyTorch").getGpuCount();
         return switch (setting.trim().toLowerCase(Locale.ROOT)) {
             case "auto" -> gpus > 0 ? Device.gpu() : Device.cpu();
