@@ -532,7 +532,9 @@ public final class CpuEngine implements Engine {
         if (x < -87f) {
             return 0f;
         }
-        float n = Math.round(x * 1.44269504f);
+        // round to nearest for x ≤ 0: the int cast truncates toward zero (Math.round's special
+        // cases cost a fifth of a small model's batched step)
+        float n = (int) (x * 1.44269504f - 0.5f);
         float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
         float p = 1f + r * (1f + r * (0.5f + r * (0.16666667f + r * (0.041666668f + r * (0.008333334f
                 + r * (0.0013888889f + r * 0.0001984127f))))));

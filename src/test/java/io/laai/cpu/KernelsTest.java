@@ -30,6 +30,22 @@ class KernelsTest {
         return a;
     }
 
+    /** The softmax's e^x, over the range it is used on (x ≤ 0), within a few ulp of Math.exp. */
+    @Test
+    void expIsMathExpWithinAFewUlp() {
+        for (int i = 0; i <= 200_000; i++) {
+            float x = -90f * i / 200_000;
+            float expected = (float) Math.exp(x);
+            float got = CpuEngine.exp(x);
+            if (x < -87f) {
+                assertEquals(0f, got, 1e-37f, "x = " + x);
+            } else {
+                assertEquals(expected, got, 4 * Math.ulp(expected), "x = " + x);
+            }
+        }
+        assertEquals(1f, CpuEngine.exp(0f));
+    }
+
     /**
      * Q4_K and Q6_K in place: both kernel sets equal the row as llama.cpp dequantizes it (the
      * model's own decoder, held to llama.cpp's hashes) times x.
