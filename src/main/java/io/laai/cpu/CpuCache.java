@@ -5,8 +5,11 @@ import io.laai.model.Engine;
 import io.laai.model.ModelConfig;
 
 /**
- * The Java engine's KV cache: per layer one float array, row × kv head × column × head dim, so a
- * row's head is one contiguous run of columns and moves with one array copy.
+ * The Java engine's KV cache: per layer one float array, row × kv head × (column × head dim), so a
+ * row's head is one contiguous run. Within it, heads of 32 values or more lie column by column (a
+ * key is one run, for a kernel per key); smaller heads lie dimension by dimension ({@link
+ * #keyMajor}: one dimension of every key is one run), so attention runs across keys, where a kernel
+ * call per key of a few values would cost more than the key's work.
  */
 final class CpuCache extends CacheColumns {
 
@@ -14,11 +17,13 @@ final class CpuCache extends CacheColumns {
     final float[][] values;
     final int kvHeads;
     final int headDim;
+    final boolean keyMajor;
 
     CpuCache(ModelConfig c, int batch, int capacity) {
         super(batch, capacity);
         this.kvHeads = c.numKeyValueHeads();
         this.headDim = c.headDim();
+        this.keyMajor = keyMajor(headDim);
         long size = (long) batch * kvHeads * capacity * headDim;
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("a KV cache of " + batch + " rows x " + capacity
@@ -28,9 +33,23 @@ final class CpuCache extends CacheColumns {
         this.values = new float[c.numHiddenLayers()][(int) size];
     }
 
-    /** Where row's kv head h, column col begins. */
+    /** Heads this small lie dimension by dimension (see the class comment). */
+    static boolean keyMajor(int headDim) {
+        return headDim < 32;
+    }
+
+    /** Where row's kv head h begins: its columns × head dim values follow. */
+    int base(int row, int h) {
+        return (row * kvHeads + h) * capacity * headDim;
+    }
+
+    /** Where column col's dimension 0 lies in row's kv head h; dimension i is dimStride() further on per i. */
     int at(int row, int h, int col) {
-        return ((row * kvHeads + h) * capacity + col) * headDim;
+        return base(row, h) + col * (keyMajor ? 1 : headDim);
+    }
+
+    int dimStride() {
+        return keyMajor ? capacity : 1;
     }
 
     @Override
@@ -38,8 +57,8 @@ final class CpuCache extends CacheColumns {
         CpuCache source = (CpuCache) other;
         for (int l = 0; l < keys.length; l++) {
             for (int h = 0; h < kvHeads; h++) {
-                System.arraycopy(source.keys[l], source.at(row, h, from), keys[l], at(to, h, at), n * headDim);
-                System.arraycopy(source.values[l], source.at(row, h, from), values[l], at(to, h, at), n * headDim);
+                copy(source.keys[l], source.at(row, h, from), source.dimStride(), keys[l], at(to, h, at), n);
+                copy(source.values[l], source.at(row, h, from), source.dimStride(), values[l], at(to, h, at), n);
             }
         }
     }
@@ -49,11 +68,24 @@ final class CpuCache extends CacheColumns {
         for (int l = 0; l < keys.length; l++) {
             for (int r = 0; r < batch; r++) {
                 for (int h = 0; h < kvHeads; h++) {
-                    // arraycopy copies as if through a temporary: overlapping runs are safe.
-                    System.arraycopy(keys[l], at(r, h, from), keys[l], at(r, h, from + by), n * headDim);
-                    System.arraycopy(values[l], at(r, h, from), values[l], at(r, h, from + by), n * headDim);
+                    copy(keys[l], at(r, h, from), dimStride(), keys[l], at(r, h, from + by), n);
+                    copy(values[l], at(r, h, from), dimStride(), values[l], at(r, h, from + by), n);
                 }
             }
+        }
+    }
+
+    /**
+     * n columns of one head from src (its own dimension stride) to dst at this cache's; arraycopy
+     * copies as if through a temporary, so overlapping runs are safe.
+     */
+    private void copy(float[] src, int so, int srcDimStride, float[] dst, int at, int n) {
+        if (!keyMajor) {
+            System.arraycopy(src, so, dst, at, n * headDim);
+            return;
+        }
+        for (int i = 0; i < headDim; i++) {
+            System.arraycopy(src, so + i * srcDimStride, dst, at + i * capacity, n);
         }
     }
 

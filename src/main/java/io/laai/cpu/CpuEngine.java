@@ -275,20 +275,23 @@ public final class CpuEngine implements Engine {
                     for (int j = 0; j < t; j++) {
                         int v = r * t + j;
                         for (int g = 0; g < kvh; g++) {
-                            System.arraycopy(qkv, v * width + qd + g * hd, kArr, cache.at(r, g, past + j), hd);
-                            System.arraycopy(qkv, v * width + qd + kvd + g * hd, vArr, cache.at(r, g, past + j), hd);
+                            store(qkv, v * width + qd + g * hd, kArr, cache.at(r, g, past + j), cache.dimStride(), hd);
+                            store(qkv, v * width + qd + kvd + g * hd, vArr, cache.at(r, g, past + j), cache.dimStride(), hd);
                         }
                     }
                 }
             } else {
                 kArr = ownKeys;
                 vArr = ownValues;
+                boolean keyMajor = CpuCache.keyMajor(hd);
                 for (int r = 0; r < b; r++) {
                     for (int j = 0; j < t; j++) {
                         int v = r * t + j;
+                        int at = (r * kvh) * t * hd + j * (keyMajor ? 1 : hd);
                         for (int g = 0; g < kvh; g++) {
-                            System.arraycopy(qkv, v * width + qd + g * hd, kArr, ((r * kvh + g) * t + j) * hd, hd);
-                            System.arraycopy(qkv, v * width + qd + kvd + g * hd, vArr, ((r * kvh + g) * t + j) * hd, hd);
+                            int to = at + g * t * hd;
+                            store(qkv, v * width + qd + g * hd, kArr, to, keyMajor ? t : 1, hd);
+                            store(qkv, v * width + qd + kvd + g * hd, vArr, to, keyMajor ? t : 1, hd);
                         }
                     }
                 }
@@ -406,10 +409,23 @@ public final class CpuEngine implements Engine {
         }
     }
 
+    /** One key or value of hd values from src[so…] into a head laid out with dimStride (see {@link CpuCache}). */
+    private static void store(float[] src, int so, float[] dst, int at, int dimStride, int hd) {
+        if (dimStride == 1) {
+            System.arraycopy(src, so, dst, at, hd);
+            return;
+        }
+        for (int i = 0; i < hd; i++) {
+            dst[at + i * dimStride] = src[so + i];
+        }
+    }
+
     /**
      * Scaled dot-product attention with the batch's additive mask, one (row, head) per part: a key
      * the mask hides is skipped (its weight would be exactly 0), and a query that sees no key at
-     * all (left padding) gets zeros, not an average of hidden keys.
+     * all (left padding) gets zeros, not an average of hidden keys. Heads of 32 values or more take
+     * a kernel per key; smaller ones lie key-major ({@link CpuCache#keyMajor}) and take a kernel
+     * per dimension across all keys.
      */
     private void attention(Batch in, CpuCache cache, float[] kArr, float[] vArr, float[] qkv, float[] attn, int b, int t,
             int keys, int width) {
@@ -421,21 +437,43 @@ public final class CpuEngine implements Engine {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] bias = in.bias();
         long work = 2L * b * h * t * keys * hd;
-        // Small heads (a few values each) run as plain loops, which the JIT vectorises across keys;
-        // a kernel call per key would cost more than the key's work.
-        boolean kernel = hd >= 32;
+        boolean keyMajor = CpuCache.keyMajor(hd);
+        int dimStride = cache != null ? cache.dimStride() : keyMajor ? t : 1;
         parallel.forEach(b * h, work, part -> {
             Kernels k = Kernels.get();
             int r = part / h;
             int head = part % h;
             int g = head / group;
-            // A row's head holds its columns contiguously: key j at base + j·hd.
-            int base = cache != null ? cache.at(r, g, 0) : (r * kvh + g) * t * hd;
+            int base = cache != null ? cache.base(r, g) : (r * kvh + g) * t * hd;
             float[] scores = new float[keys];
             for (int j = 0; j < t; j++) {
                 int v = r * t + j;
                 int q = v * width + head * hd;
                 int maskAt = v * keys;
+                int out = v * qd + head * hd;
+                if (keyMajor) {
+                    // Branch-free across keys: a hidden key's score sinks by MASKED (-1e9), which
+                    // exp turns into exactly 0, as skipping it would.
+                    Arrays.fill(scores, 0f);
+                    for (int i = 0; i < hd; i++) {
+                        k.axpy(qkv[q + i], kArr, base + i * dimStride, scores, 0, keys);
+                    }
+                    float top = Float.NEGATIVE_INFINITY;
+                    for (int key = 0; key < keys; key++) {
+                        float s = scores[key] * scale + bias[maskAt + key];
+                        scores[key] = s;
+                        top = Math.max(top, s);
+                    }
+                    if (top < -1e8f) {
+                        Arrays.fill(attn, out, out + hd, 0f);
+                        continue;
+                    }
+                    float inv = 1f / k.expSum(scores, keys, top);
+                    for (int i = 0; i < hd; i++) {
+                        attn[out + i] = k.dot(scores, 0, vArr, base + i * dimStride, keys) * inv;
+                    }
+                    continue;
+                }
                 float max = Float.NEGATIVE_INFINITY;
                 for (int key = 0; key < keys; key++) {
                     float m = bias[maskAt + key];
@@ -443,45 +481,26 @@ public final class CpuEngine implements Engine {
                         scores[key] = Float.NEGATIVE_INFINITY;
                         continue;
                     }
-                    int at = base + key * hd;
-                    float s;
-                    if (kernel) {
-                        s = k.dot(qkv, q, kArr, at, hd);
-                    } else {
-                        s = 0;
-                        for (int i = 0; i < hd; i++) {
-                            s += qkv[q + i] * kArr[at + i];
-                        }
-                    }
+                    float s = k.dot(qkv, q, kArr, base + key * hd, hd);
                     s = s * scale + m;
                     scores[key] = s;
                     max = Math.max(max, s);
                 }
-                int out = v * qd + head * hd;
                 Arrays.fill(attn, out, out + hd, 0f);
                 if (max == Float.NEGATIVE_INFINITY) {
                     continue;
                 }
                 float sum = 0;
                 for (int key = 0; key < keys; key++) {
-                    float e = scores[key] == Float.NEGATIVE_INFINITY ? 0f : exp(scores[key] - max);
+                    float e = scores[key] == Float.NEGATIVE_INFINITY ? 0f : Kernels.exp(scores[key] - max);
                     scores[key] = e;
                     sum += e;
                 }
                 float inv = 1f / sum;
                 for (int key = 0; key < keys; key++) {
                     float p = scores[key];
-                    if (p == 0f) {
-                        continue;
-                    }
-                    p *= inv;
-                    int at = base + key * hd;
-                    if (kernel) {
-                        k.axpy(p, vArr, at, attn, out, hd);
-                    } else {
-                        for (int i = 0; i < hd; i++) {
-                            attn[out + i] += p * vArr[at + i];
-                        }
+                    if (p != 0f) {
+                        k.axpy(p * inv, vArr, base + key * hd, attn, out, hd);
                     }
                 }
             }
@@ -521,24 +540,6 @@ public final class CpuEngine implements Engine {
                 }
             }
         }
-    }
-
-    /**
-     * e^x for x ≤ 0 (a softmax's shifted scores) to about 2 ulp: x = n·ln 2 + r with |r| ≤ ln 2 / 2,
-     * e^r by its degree-7 Taylor polynomial, then 2^n placed in the exponent. Math.exp costs more
-     * than the rest of a short head's attention together.
-     */
-    static float exp(float x) {
-        if (x < -87f) {
-            return 0f;
-        }
-        // round to nearest for x ≤ 0: the int cast truncates toward zero (Math.round's special
-        // cases cost a fifth of a small model's batched step)
-        float n = (int) (x * 1.44269504f - 0.5f);
-        float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
-        float p = 1f + r * (1f + r * (0.5f + r * (0.16666667f + r * (0.041666668f + r * (0.008333334f
-                + r * (0.0013888889f + r * 0.0001984127f))))));
-        return p * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
     private static float sigmoid(float x) {

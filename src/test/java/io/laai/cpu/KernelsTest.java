@@ -36,14 +36,18 @@ class KernelsTest {
         for (int i = 0; i <= 200_000; i++) {
             float x = -90f * i / 200_000;
             float expected = (float) Math.exp(x);
-            float got = CpuEngine.exp(x);
+            float got = Kernels.exp(x);
             if (x < -87f) {
                 assertEquals(0f, got, 1e-37f, "x = " + x);
             } else {
                 assertEquals(expected, got, 4 * Math.ulp(expected), "x = " + x);
             }
         }
-        assertEquals(1f, CpuEngine.exp(0f));
+        assertEquals(1f, Kernels.exp(0f));
+        float[] scores = {3f, -1e9f, 1f};
+        float sum = Kernels.get().expSum(scores, 3, 3f);
+        assertEquals(0f, scores[1], "a masked key weighs exactly 0");
+        assertEquals(1f + (float) Math.exp(-2), sum, 1e-6f);
     }
 
     /**
