@@ -19,11 +19,11 @@ final class CpuCache extends CacheColumns {
     final int headDim;
     final boolean keyMajor;
 
-    CpuCache(ModelConfig c, int batch, int capacity) {
+    CpuCache(ModelConfig c, int batch, int capacity, boolean keyMajor) {
         super(batch, capacity);
         this.kvHeads = c.numKeyValueHeads();
         this.headDim = c.headDim();
-        this.keyMajor = keyMajor(headDim);
+        this.keyMajor = keyMajor;
         long size = (long) batch * kvHeads * capacity * headDim;
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("a KV cache of " + batch + " rows x " + capacity
@@ -33,7 +33,7 @@ final class CpuCache extends CacheColumns {
         this.values = new float[c.numHiddenLayers()][(int) size];
     }
 
-    /** Heads this small lie dimension by dimension (see the class comment). */
+    /** Whether heads of headDim values lie dimension by dimension by default (see the class comment). */
     static boolean keyMajor(int headDim) {
         return headDim < 32;
     }
@@ -55,6 +55,9 @@ final class CpuCache extends CacheColumns {
     @Override
     public void copyRow(Engine.Cache other, int row, int from, int to, int at, int n) {
         CpuCache source = (CpuCache) other;
+        if (source.keyMajor != keyMajor) {
+            throw new IllegalStateException("caches of two layouts (key-major and not) cannot exchange rows");
+        }
         for (int l = 0; l < keys.length; l++) {
             for (int h = 0; h < kvHeads; h++) {
                 copy(source.keys[l], source.at(row, h, from), source.dimStride(), keys[l], at(to, h, at), n);

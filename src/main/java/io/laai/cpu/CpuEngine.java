@@ -80,11 +80,19 @@ public final class CpuEngine implements Engine {
     private final Parallel parallel;
     private final ThreadLocal<float[]> scratch;
     private final Map<String, Long> bytesByType = new TreeMap<>();
+    /** The KV layout of this engine's caches and attention (see {@link CpuCache}); tests set both. */
+    private boolean keyMajor;
+
+    /** Lays out the caches made from now on, and the cacheless passes, key-major or not (the tests hold both equal). */
+    void keyMajor(boolean on) {
+        this.keyMajor = on;
+    }
 
     /** threads: how many the matrix products and attention may use (the CPUs the process may use, as a rule). */
     public CpuEngine(ModelConfig c, Map<String, ? extends Weight> w, int threads) {
         this.c = c;
         this.gpt2 = c.family() == ModelConfig.Family.GPT2;
+        this.keyMajor = CpuCache.keyMajor(c.headDim());
         int d = c.hiddenSize();
         int hd = c.headDim();
         int qd = c.numAttentionHeads() * hd;
@@ -163,7 +171,7 @@ public final class CpuEngine implements Engine {
 
     @Override
     public Cache cache(int rows, int capacity) {
-        return new CpuCache(c, rows, capacity);
+        return new CpuCache(c, rows, capacity, keyMajor);
     }
 
     @Override
@@ -283,7 +291,6 @@ public final class CpuEngine implements Engine {
             } else {
                 kArr = ownKeys;
                 vArr = ownValues;
-                boolean keyMajor = CpuCache.keyMajor(hd);
                 for (int r = 0; r < b; r++) {
                     for (int j = 0; j < t; j++) {
                         int v = r * t + j;
@@ -424,7 +431,7 @@ public final class CpuEngine implements Engine {
      * Scaled dot-product attention with the batch's additive mask, one (row, head) per part: a key
      * the mask hides is skipped (its weight would be exactly 0), and a query that sees no key at
      * all (left padding) gets zeros, not an average of hidden keys. Heads of 32 values or more take
-     * a kernel per key; smaller ones lie key-major ({@link CpuCache#keyMajor}) and take a kernel
+     * a kernel per key; smaller ones lie key-major ({@link CpuCache#keyMajor(int)}) and take a kernel
      * per dimension across all keys.
      */
     private void attention(Batch in, CpuCache cache, float[] kArr, float[] vArr, float[] qkv, float[] attn, int b, int t,
@@ -437,7 +444,7 @@ public final class CpuEngine implements Engine {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] bias = in.bias();
         long work = 2L * b * h * t * keys * hd;
-        boolean keyMajor = CpuCache.keyMajor(hd);
+        boolean keyMajor = cache != null ? cache.keyMajor : this.keyMajor;
         int dimStride = cache != null ? cache.dimStride() : keyMajor ? t : 1;
         parallel.forEach(b * h, work, part -> {
             Kernels k = Kernels.get();
