@@ -92,19 +92,23 @@ final class ConfigCheck {
 
     /** A build without libtorch (-Dedge) runs only the edge on the Java engine; wrong values are named elsewhere. */
     private static void requireLibtorchWhereNeeded(LaaiConfig c) {
-        boolean trains = java.util.Arrays.stream(Role.values()).filter(r -> r.name().equalsIgnoreCase(c.role().trim()))
-                .anyMatch(Role::runsTrainer);
-        if (trains) {
+        Role role;
+        try {
+            role = Role.parse(c.role());
+        } catch (ConfigurationException e) {
+            return;
+        }
+        if (role.runsTrainer()) {
             io.laai.model.Engine.requireLibtorch("laai.role=" + c.role().trim());
             return;
         }
-        boolean djlServes;
+        io.laai.model.Engine.Kind serving;
         try {
-            djlServes = io.laai.model.Engine.Kind.parse(c.edge().engine(), c.device()) == io.laai.model.Engine.Kind.DJL;
+            serving = io.laai.model.Engine.Kind.parse(c.edge().engine(), c.device());
         } catch (IllegalArgumentException e) {
-            djlServes = false;
+            return;
         }
-        if (djlServes) {
+        if (serving == io.laai.model.Engine.Kind.DJL) {
             io.laai.model.Engine.requireLibtorch("laai.edge.engine=djl");
         }
     }

@@ -104,7 +104,7 @@ public class EvalCommand implements Callable<Integer> {
             }
             pairs.add(pair);
         }
-        List<TaskFile.Joint> joint = TaskFile.readJoint(tasks);
+        List<TaskFile.Joint> joint = TaskFile.readJoint(tasks, byName.keySet());
         List<String> prompts = unrelated == null ? SideEffects.defaultPrompts()
                 : Files.readAllLines(unrelated).stream().filter(l -> !l.isBlank()).toList();
         try (LanguageModel lm = ModelOption.load(model, Devices.resolve(device), dtype, chatTemplate)) {

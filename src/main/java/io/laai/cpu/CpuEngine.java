@@ -80,7 +80,7 @@ public final class CpuEngine implements Engine {
     private final Parallel parallel;
     private final ThreadLocal<float[]> scratch;
     private final Map<String, Long> bytesByType = new TreeMap<>();
-    /** The KV layout of this engine's caches and attention (see {@link CpuCache}); tests set both. */
+    /** The KV layout of this engine's caches and cacheless passes (see {@link KvLayout}); tests set both. */
     private boolean keyMajor;
 
     /** Lays out the caches made from now on, and the cacheless passes, key-major or not (the tests hold both equal). */
@@ -92,7 +92,7 @@ public final class CpuEngine implements Engine {
     public CpuEngine(ModelConfig c, Map<String, ? extends Weight> w, int threads) {
         this.c = c;
         this.gpt2 = c.family() == ModelConfig.Family.GPT2;
-        this.keyMajor = CpuCache.keyMajor(c.headDim());
+        this.keyMajor = KvLayout.keyMajor(c.headDim());
         int d = c.hiddenSize();
         int hd = c.headDim();
         int qd = c.numAttentionHeads() * hd;
@@ -258,7 +258,8 @@ public final class CpuEngine implements Engine {
         float[] proj = new float[n * d];
         float[] up = new float[n * (gpt2 ? f : 2 * f)];
         float[] act = new float[n * f];
-        // Without a cache, this pass's keys and values are the only ones: row × kv head × token × d.
+        // Without a cache, this pass's keys and values are the only ones, laid out as a cache of t columns.
+        KvLayout kv = cache != null ? cache.layout : new KvLayout(kvh, hd, t, keyMajor);
         float[] ownKeys = cache == null ? new float[b * kvd * t] : null;
         float[] ownValues = cache == null ? new float[b * kvd * t] : null;
         for (int l = 0; l < layers.length; l++) {
@@ -274,36 +275,18 @@ public final class CpuEngine implements Engine {
                     }
                 }
             }
-            float[] kArr;
-            float[] vArr;
-            if (cache != null) {
-                kArr = cache.keys[l];
-                vArr = cache.values[l];
-                for (int r = 0; r < b; r++) {
-                    for (int j = 0; j < t; j++) {
-                        int v = r * t + j;
-                        for (int g = 0; g < kvh; g++) {
-                            store(qkv, v * width + qd + g * hd, kArr, cache.at(r, g, past + j), cache.dimStride(), hd);
-                            store(qkv, v * width + qd + kvd + g * hd, vArr, cache.at(r, g, past + j), cache.dimStride(), hd);
-                        }
-                    }
-                }
-            } else {
-                kArr = ownKeys;
-                vArr = ownValues;
-                for (int r = 0; r < b; r++) {
-                    for (int j = 0; j < t; j++) {
-                        int v = r * t + j;
-                        int at = (r * kvh) * t * hd + j * (keyMajor ? 1 : hd);
-                        for (int g = 0; g < kvh; g++) {
-                            int to = at + g * t * hd;
-                            store(qkv, v * width + qd + g * hd, kArr, to, keyMajor ? t : 1, hd);
-                            store(qkv, v * width + qd + kvd + g * hd, vArr, to, keyMajor ? t : 1, hd);
-                        }
+            float[] kArr = cache != null ? cache.keys[l] : ownKeys;
+            float[] vArr = cache != null ? cache.values[l] : ownValues;
+            for (int r = 0; r < b; r++) {
+                for (int j = 0; j < t; j++) {
+                    int v = r * t + j;
+                    for (int g = 0; g < kvh; g++) {
+                        kv.store(qkv, v * width + qd + g * hd, kArr, r, g, past + j);
+                        kv.store(qkv, v * width + qd + kvd + g * hd, vArr, r, g, past + j);
                     }
                 }
             }
-            attention(in, cache, kArr, vArr, qkv, attn, b, t, keys, width);
+            attention(in, kv, kArr, vArr, qkv, attn, b, t, keys, width);
             if (deltas != null && deltas.heads[l] != null) {
                 addDelta(attn, deltas.heads[l], in.deltaMask(), b, t, qd);
             }
@@ -416,25 +399,14 @@ public final class CpuEngine implements Engine {
         }
     }
 
-    /** One key or value of hd values from src[so…] into a head laid out with dimStride (see {@link CpuCache}). */
-    private static void store(float[] src, int so, float[] dst, int at, int dimStride, int hd) {
-        if (dimStride == 1) {
-            System.arraycopy(src, so, dst, at, hd);
-            return;
-        }
-        for (int i = 0; i < hd; i++) {
-            dst[at + i * dimStride] = src[so + i];
-        }
-    }
-
     /**
      * Scaled dot-product attention with the batch's additive mask, one (row, head) per part: a key
      * the mask hides is skipped (its weight would be exactly 0), and a query that sees no key at
      * all (left padding) gets zeros, not an average of hidden keys. Heads of 32 values or more take
-     * a kernel per key; smaller ones lie key-major ({@link CpuCache#keyMajor(int)}) and take a kernel
+     * a kernel per key; smaller ones lie key-major ({@link KvLayout}) and take a kernel
      * per dimension across all keys.
      */
-    private void attention(Batch in, CpuCache cache, float[] kArr, float[] vArr, float[] qkv, float[] attn, int b, int t,
+    private void attention(Batch in, KvLayout kv, float[] kArr, float[] vArr, float[] qkv, float[] attn, int b, int t,
             int keys, int width) {
         int h = c.numAttentionHeads();
         int kvh = c.numKeyValueHeads();
@@ -444,14 +416,14 @@ public final class CpuEngine implements Engine {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] bias = in.bias();
         long work = 2L * b * h * t * keys * hd;
-        boolean keyMajor = cache != null ? cache.keyMajor : this.keyMajor;
-        int dimStride = cache != null ? cache.dimStride() : keyMajor ? t : 1;
+        boolean keyMajor = kv.keyMajor();
+        int dimStride = kv.dimStride();
         parallel.forEach(b * h, work, part -> {
             Kernels k = Kernels.get();
             int r = part / h;
             int head = part % h;
             int g = head / group;
-            int base = cache != null ? cache.base(r, g) : (r * kvh + g) * t * hd;
+            int base = kv.base(r, g);
             float[] scores = new float[keys];
             for (int j = 0; j < t; j++) {
                 int v = r * t + j;

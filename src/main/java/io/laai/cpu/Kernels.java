@@ -95,20 +95,12 @@ abstract class Kernels {
             return 0f;
         }
         // round to nearest for x ≤ 0: the int cast truncates toward zero
-        float n = (int) (x * LOG2E - 0.5f);
-        float r = x - n * LN2_HI - n * LN2_LO;
-        float p = 1f + r * (1f + r * (0.5f + r * (C3 + r * (C4 + r * (C5 + r * (C6 + r * C7))))));
+        float n = (int) (x * 1.44269504f - 0.5f);
+        float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+        float p = 1f + r * (1f + r * (0.5f + r * (0.16666667f + r * (0.041666668f + r * (0.008333334f
+                + r * (0.0013888889f + r * 0.0001984127f))))));
         return p * Float.intBitsToFloat(((int) n + 127) << 23);
     }
-
-    static final float LOG2E = 1.44269504f;
-    static final float LN2_HI = 0.693145751953125f;
-    static final float LN2_LO = 1.428606765330187e-06f;
-    static final float C3 = 0.16666667f;
-    static final float C4 = 0.041666668f;
-    static final float C5 = 0.008333334f;
-    static final float C6 = 0.0013888889f;
-    static final float C7 = 0.0001984127f;
 
     /** y[yo, yo + n) += a · x[xo, xo + n). */
     abstract void axpy(float a, float[] x, int xo, float[] y, int yo, int n);

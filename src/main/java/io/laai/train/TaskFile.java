@@ -55,10 +55,8 @@ public final class TaskFile {
         return tasks;
     }
 
-    /** The file's {"compose": [A, B], "test": [...]} lines; A and B must be tasks of the same file. */
-    public static List<Joint> readJoint(Path file) {
-        java.util.Set<String> names = new java.util.HashSet<>();
-        readTasks(file).forEach(t -> names.add(t.task()));
+    /** The file's {"compose": [A, B], "test": [...]} lines; A and B must be among {@code names}, the file's tasks. */
+    public static List<Joint> readJoint(Path file, java.util.Collection<String> names) {
         List<Joint> joint = new ArrayList<>();
         forEachLine(file, (node, where) -> {
             JsonNode c = node.get("compose");

@@ -59,16 +59,8 @@ class KernelsTest {
         float[] x = floats(blocks * 256 + 5);
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
             int size = type == GgmlType.Q4_K ? 144 : 210;
-            byte[] w = new byte[(blocks + 1) * size];
-            RANDOM.nextBytes(w);
-            for (int b = 0; b < blocks + 1; b++) {
-                // finite f16 scales: d (and dmin) of Q4_K lead the block, Q6_K's d ends it
-                for (int at : type == GgmlType.Q4_K ? new int[] {0, 2} : new int[] {208}) {
-                    int h = ((8 + RANDOM.nextInt(4)) << 10) | RANDOM.nextInt(1024);
-                    w[b * size + at] = (byte) h;
-                    w[b * size + at + 1] = (byte) (h >> 8);
-                }
-            }
+            // d (and dmin) of Q4_K lead the block, Q6_K's d ends it
+            byte[] w = type == GgmlType.Q4_K ? blocks(blocks + 1, size, 0, 2) : blocks(blocks + 1, size, 208);
             float[] row = new float[blocks * 256];
             new PackedTensor(new long[] {1, blocks * 256L}, type, java.util.Arrays.copyOfRange(w, size,
                     size + blocks * size)).row(0, row);
@@ -89,14 +81,19 @@ class KernelsTest {
         return s;
     }
 
-    /** Quantized blocks with finite f16 scales (2^-7 to 2^-3, exponents 8–11) and random quants. */
-    private static byte[] blocks(int count, int size) {
+    /**
+     * Quantized blocks of random quants with finite f16 scales (2^-7 to 2^-3, exponents 8–11) at
+     * the given offsets of each block.
+     */
+    private static byte[] blocks(int count, int size, int... scales) {
         byte[] b = new byte[count * size];
         RANDOM.nextBytes(b);
         for (int i = 0; i < count; i++) {
-            int h = ((8 + RANDOM.nextInt(4)) << 10) | RANDOM.nextInt(1024);
-            b[i * size] = (byte) h;
-            b[i * size + 1] = (byte) (h >> 8);
+            for (int at : scales) {
+                int h = ((8 + RANDOM.nextInt(4)) << 10) | RANDOM.nextInt(1024);
+                b[i * size + at] = (byte) h;
+                b[i * size + at + 1] = (byte) (h >> 8);
+            }
         }
         return b;
     }
@@ -153,8 +150,8 @@ class KernelsTest {
         }
         int blocks = 18;
         float[] x = floats(blocks * 32 + 5);
-        byte[] q8 = blocks(blocks + 1, 34);
-        byte[] q4 = blocks(blocks + 1, 18);
+        byte[] q8 = blocks(blocks + 1, 34, 0);
+        byte[] q4 = blocks(blocks + 1, 18, 0);
         assertEquals(plain.dotQ8_0(q8, 34, x, 5, blocks), vector.dotQ8_0(q8, 34, x, 5, blocks), 1e-3f);
         assertEquals(plain.dotQ4_0(q4, 18, x, 5, blocks), vector.dotQ4_0(q4, 18, x, 5, blocks), 1e-3f);
         float[] dp = new float[blocks * 32 + 7];

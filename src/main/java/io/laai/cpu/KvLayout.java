@@ -1,0 +1,43 @@
+package io.laai.cpu;
+
+/**
+ * Where keys and values lie in one layer's KV array: row × kv head × (column × head dim), so a
+ * row's head is one contiguous run. Within it, heads of 32 values or more lie column by column (a
+ * key is one run, for a kernel per key); smaller heads lie dimension by dimension ({@link
+ * #keyMajor}: one dimension of every key is one run), so attention runs across keys, where a kernel
+ * call per key of a few values would cost more than the key's work. The shared cache and a
+ * cacheless pass (capacity = its tokens) use the same layout.
+ */
+record KvLayout(int kvHeads, int headDim, int capacity, boolean keyMajor) {
+
+    /** Whether heads of headDim values lie dimension by dimension by default. */
+    static boolean keyMajor(int headDim) {
+        return headDim < 32;
+    }
+
+    /** Where row's kv head h begins: its columns × head dim values follow. */
+    int base(int row, int h) {
+        return (row * kvHeads + h) * capacity * headDim;
+    }
+
+    /** Where column col's dimension 0 lies in row's kv head h; dimension i lies i·dimStride() further on. */
+    int at(int row, int h, int col) {
+        return base(row, h) + col * (keyMajor ? 1 : headDim);
+    }
+
+    int dimStride() {
+        return keyMajor ? capacity : 1;
+    }
+
+    /** One key or value of headDim values from src[so…] into column col of row's head h in dst. */
+    void store(float[] src, int so, float[] dst, int row, int h, int col) {
+        int at = at(row, h, col);
+        if (!keyMajor) {
+            System.arraycopy(src, so, dst, at, headDim);
+            return;
+        }
+        for (int i = 0; i < headDim; i++) {
+            dst[at + i * capacity] = src[so + i];
+        }
+    }
+}
