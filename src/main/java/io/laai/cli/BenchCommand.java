@@ -141,7 +141,18 @@ public class BenchCommand implements Callable<Integer> {
                 for (int i = 0; i < batch; i++) {
                     requests.add(new Generator.Request("Once upon a time", params, Steering.NONE));
                 }
-                generator.generate(requests, null); // warm-up
+                // Warm up until a round is no faster than the one before (at most five): the JIT
+                // compiles the engine's loops on the same two cores the first rounds run on.
+                double previous = Double.MAX_VALUE;
+                for (int w = 0; w < 5; w++) {
+                    long start = System.nanoTime();
+                    generator.generate(requests, null);
+                    double took = (System.nanoTime() - start) / 1e9;
+                    if (took > 0.95 * previous) {
+                        break;
+                    }
+                    previous = took;
+                }
                 List<Double> seconds = new ArrayList<>();
                 for (int r = 0; r < repeats; r++) {
                     progress.show("generating " + batch + " prompts: round " + (r + 1) + " of " + repeats);

@@ -21,7 +21,7 @@ final class CpuCache extends CacheColumns {
         this.kvHeads = c.numKeyValueHeads();
         this.headDim = c.headDim();
         this.layout = new KvLayout(kvHeads, headDim, capacity, keyMajor);
-        long size = (long) batch * kvHeads * capacity * headDim;
+        long size = layout.size(batch);
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("a KV cache of " + batch + " rows x " + capacity
                     + " columns is too large for one layer's array; lower laai.edge.max-batch or laai.edge.kv-tokens");
@@ -68,7 +68,7 @@ final class CpuCache extends CacheColumns {
             return;
         }
         for (int i = 0; i < headDim; i++) {
-            System.arraycopy(src, so + i * srcDimStride, dst, at + i * capacity, n);
+            System.arraycopy(src, so + i * srcDimStride, dst, at + i * layout.dimStride(), n);
         }
     }
 

@@ -41,7 +41,9 @@ public final class CpuEngine implements Engine {
                 width += ms[i].rows;
                 macs += (long) ms[i].rows * ms[i].cols;
             }
-            int chunk = Math.max(8, (width + threads * 8 - 1) / (threads * 8));
+            // parts start on panel boundaries (Matrix.PART_ALIGN)
+            int a = Matrix.PART_ALIGN;
+            int chunk = Math.max(a, ((width + threads * 8 - 1) / (threads * 8) + a - 1) / a * a);
             List<int[]> parts = new ArrayList<>();
             for (int i = 0; i < ms.length; i++) {
                 for (int r = 0; r < ms[i].rows; r += chunk) {
@@ -138,7 +140,7 @@ public final class CpuEngine implements Engine {
             sin = table[1];
         }
         int widest = Math.max(Math.max(d, f), qd);
-        this.scratch = ThreadLocal.withInitial(() -> new float[Matrix.ROW_BLOCK * widest]);
+        this.scratch = ThreadLocal.withInitial(() -> new float[Matrix.scratchRows() * widest]);
         this.parallel = new Parallel(threads);
     }
 
@@ -260,8 +262,8 @@ public final class CpuEngine implements Engine {
         float[] act = new float[n * f];
         // Without a cache, this pass's keys and values are the only ones, laid out as a cache of t columns.
         KvLayout kv = cache != null ? cache.layout : new KvLayout(kvh, hd, t, keyMajor);
-        float[] ownKeys = cache == null ? new float[b * kvd * t] : null;
-        float[] ownValues = cache == null ? new float[b * kvd * t] : null;
+        float[] ownKeys = cache == null ? new float[(int) kv.size(b)] : null;
+        float[] ownValues = cache == null ? new float[(int) kv.size(b)] : null;
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             norm(x, a, n, layer.attnNorm, layer.attnNormBias);
@@ -424,7 +426,9 @@ public final class CpuEngine implements Engine {
             int head = part % h;
             int g = head / group;
             int base = kv.base(r, g);
-            float[] scores = new float[keys];
+            // key-major: whole vectors past the last key (KvLayout.columns), which weigh exactly 0
+            int padded = keyMajor ? (keys + KvLayout.ALIGN - 1) / KvLayout.ALIGN * KvLayout.ALIGN : keys;
+            float[] scores = new float[padded];
             for (int j = 0; j < t; j++) {
                 int v = r * t + j;
                 int q = v * width + head * hd;
@@ -433,23 +437,14 @@ public final class CpuEngine implements Engine {
                 if (keyMajor) {
                     // Branch-free across keys: a hidden key's score sinks by MASKED (-1e9), which
                     // exp turns into exactly 0, as skipping it would.
-                    Arrays.fill(scores, 0f);
-                    for (int i = 0; i < hd; i++) {
-                        k.axpy(qkv[q + i], kArr, base + i * dimStride, scores, 0, keys);
-                    }
-                    float top = Float.NEGATIVE_INFINITY;
-                    for (int key = 0; key < keys; key++) {
-                        float s = scores[key] * scale + bias[maskAt + key];
-                        scores[key] = s;
-                        top = Math.max(top, s);
-                    }
+                    float top = k.scores(qkv, q, hd, kArr, base, dimStride, keys, padded, scale, bias, maskAt, scores);
                     if (top < -1e8f) {
                         Arrays.fill(attn, out, out + hd, 0f);
                         continue;
                     }
-                    float inv = 1f / k.expSum(scores, keys, top);
+                    float inv = 1f / k.expSum(scores, padded, top);
                     for (int i = 0; i < hd; i++) {
-                        attn[out + i] = k.dot(scores, 0, vArr, base + i * dimStride, keys) * inv;
+                        attn[out + i] = k.dot(scores, 0, vArr, base + i * dimStride, padded) * inv;
                     }
                     continue;
                 }

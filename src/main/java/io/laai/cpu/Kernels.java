@@ -3,8 +3,8 @@ package io.laai.cpu;
 import org.jboss.logging.Logger;
 
 /**
- * The inner loops of the Java engine: dot products on float32 rows and on ggml's Q8_0, Q4_0,
- * Q4_K and Q6_K blocks as stored, and y += a·x. {@link #get()} is the Vector API implementation where the JVM
+ * The inner loops of the Java engine: products of F32, Q8_0 and Q4_0 panels ({@link Panels})
+ * with vectors, dot products on float32 rows and on ggml's Q4_K and Q6_K blocks as stored, and y += a·x. {@link #get()} is the Vector API implementation where the JVM
  * was started with {@code --add-modules jdk.incubator.vector} and the CPU has 256-bit vectors or wider, plain
  * loops otherwise; chosen once, at first use, and logged.
  */
@@ -22,11 +22,27 @@ abstract class Kernels {
 
     abstract float dot(float[] a, int ao, float[] b, int bo, int n);
 
-    /** Σ over {@code blocks} Q8_0 blocks at w[wo] (34 bytes each: f16 scale, 32 int8) of w·x[xo…]. */
-    abstract float dotQ8_0(byte[] w, int wo, float[] x, int xo, int blocks);
+    /** The rows of a {@link Panels} panel: this kernel set's float lanes. */
+    abstract int panelRows();
 
-    /** Σ over {@code blocks} Q4_0 blocks at w[wo] (18 bytes each: f16 scale, 16 bytes of nibbles) of w·x[xo…]. */
-    abstract float dotQ4_0(byte[] w, int wo, float[] x, int xo, int blocks);
+    /**
+     * One F32 panel (P rows, column-interleaved as {@link Panels} lays them out, at w[wo]) against
+     * n vectors of x (at xo + v·xs): y[yo + v·ys + r] = row r · vector v for r &lt; valid (the rows the
+     * panel really has; the padding is not written).
+     */
+    abstract void panel(float[] w, int wo, int cols, float[] x, int xo, int xs, int n, float[] y, int yo, int ys, int valid);
+
+    /** One Q8_0 panel (quants at q[qo…], scales at d[dOff…]) against one vector, multiplied in place. */
+    abstract void panelQ8_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] x, int xo, float[] y, int yo, int valid);
+
+    /** One Q4_0 panel against one vector, multiplied in place. */
+    abstract void panelQ4_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] x, int xo, float[] y, int yo, int valid);
+
+    /** A Q8_0 panel decoded into out[0, cols·P), still column-interleaved: what a batch multiplies. */
+    abstract void decodePanelQ8_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] out);
+
+    /** A Q4_0 panel decoded into out[0, cols·P). */
+    abstract void decodePanelQ4_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] out);
 
     /**
      * Σ over {@code blocks} Q4_K blocks at w[wo] (144 bytes each: f16 d and dmin, 12 bytes of 6-bit
@@ -51,12 +67,6 @@ abstract class Kernels {
         return j < 4 ? w[s + j + 4] & 63 : ((w[s + j + 4] & 0xff) >> 4) | (((w[s + j] & 0xff) >> 6) << 4);
     }
 
-    /** Decodes {@code blocks} Q8_0 blocks at w[wo] into out[at, at + 32·blocks). */
-    abstract void decodeQ8_0(byte[] w, int wo, float[] out, int at, int blocks);
-
-    /** Decodes {@code blocks} Q4_0 blocks at w[wo] into out[at, at + 32·blocks). */
-    abstract void decodeQ4_0(byte[] w, int wo, float[] out, int at, int blocks);
-
     /**
      * The dot products of a[ao, ao + n) with four vectors of x, at xo + k·xs, into y[yo + k·ys]
      * (k = 0…3): the row is read once for the four, as a matrix product over a batch wants.
@@ -72,10 +82,9 @@ abstract class Kernels {
 
     /**
      * a[i] = e^(a[i] − max) for i in [0, n), by {@link #exp}, and their sum: a softmax's numerators
-     * and denominator. Plain loops in both kernel sets: a Vector API version measured 2.3× slower
-     * (its float-to-int conversions are not compiled to single instructions here).
+     * and denominator.
      */
-    final float expSum(float[] a, int n, float max) {
+    float expSum(float[] a, int n, float max) {
         float sum = 0;
         for (int i = 0; i < n; i++) {
             float e = exp(a[i] - max);
@@ -100,6 +109,31 @@ abstract class Kernels {
         float p = 1f + r * (1f + r * (0.5f + r * (0.16666667f + r * (0.041666668f + r * (0.008333334f
                 + r * (0.0013888889f + r * 0.0001984127f))))));
         return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    /** A score that weighs exactly 0 after the softmax's exp: the mask's own value. */
+    static final float MASKED = -1e9f;
+
+    /**
+     * A query's attention scores over keys lying key-major (dimension i of key j at
+     * k[kBase + i·dimStride + j]): out[j] = (q·key j)·scale + bias[biasOff + j] for j in [0, keys),
+     * and {@link #MASKED} for j in [keys, padded) (columns the kernels may read past the last key);
+     * returns the maximum over the keys.
+     */
+    float scores(float[] q, int qo, int hd, float[] k, int kBase, int dimStride, int keys, int padded, float scale,
+            float[] bias, int biasOff, float[] out) {
+        java.util.Arrays.fill(out, 0, keys, 0f);
+        for (int i = 0; i < hd; i++) {
+            axpy(q[qo + i], k, kBase + i * dimStride, out, 0, keys);
+        }
+        float top = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < keys; j++) {
+            float s = out[j] * scale + bias[biasOff + j];
+            out[j] = s;
+            top = Math.max(top, s);
+        }
+        java.util.Arrays.fill(out, keys, padded, MASKED);
+        return top;
     }
 
     /** y[yo, yo + n) += a · x[xo, xo + n). */

@@ -7,8 +7,25 @@ package io.laai.cpu;
  * #keyMajor}: one dimension of every key is one run), so attention runs across keys, where a kernel
  * call per key of a few values would cost more than the key's work. The shared cache and a
  * cacheless pass (capacity = its tokens) use the same layout.
+ *
+ * <p>Key-major heads hold {@link #columns()} columns: the capacity rounded up to {@link #ALIGN}, so
+ * the attention kernels run whole vectors past the last key without leaving the head's run (the
+ * columns past it hold zeros or keys of an earlier request, finite either way, and weigh exactly 0).
  */
 record KvLayout(int kvHeads, int headDim, int capacity, boolean keyMajor) {
+
+    /** Key-major columns come in multiples of this: the widest float vector's lanes. */
+    static final int ALIGN = 16;
+
+    /** Columns a head holds: capacity, rounded up to {@link #ALIGN} when key-major. */
+    int columns() {
+        return keyMajor ? (capacity + ALIGN - 1) / ALIGN * ALIGN : capacity;
+    }
+
+    /** Floats one layer's array holds for {@code rows} rows. */
+    long size(int rows) {
+        return (long) rows * kvHeads * columns() * headDim;
+    }
 
     /** Whether heads of headDim values lie dimension by dimension by default. */
     static boolean keyMajor(int headDim) {
@@ -17,7 +34,7 @@ record KvLayout(int kvHeads, int headDim, int capacity, boolean keyMajor) {
 
     /** Where row's kv head h begins: its columns × head dim values follow. */
     int base(int row, int h) {
-        return (row * kvHeads + h) * capacity * headDim;
+        return (row * kvHeads + h) * columns() * headDim;
     }
 
     /** Where column col's dimension 0 lies in row's kv head h; dimension i lies i·dimStride() further on. */
@@ -26,7 +43,7 @@ record KvLayout(int kvHeads, int headDim, int capacity, boolean keyMajor) {
     }
 
     int dimStride() {
-        return keyMajor ? capacity : 1;
+        return keyMajor ? columns() : 1;
     }
 
     /** One key or value of headDim values from src[so…] into column col of row's head h in dst. */
@@ -37,7 +54,7 @@ record KvLayout(int kvHeads, int headDim, int capacity, boolean keyMajor) {
             return;
         }
         for (int i = 0; i < headDim; i++) {
-            dst[at + i * capacity] = src[so + i];
+            dst[at + i * dimStride()] = src[so + i];
         }
     }
 }

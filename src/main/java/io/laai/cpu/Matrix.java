@@ -6,9 +6,11 @@ import io.laai.model.PackedTensor;
 import io.laai.model.Weight;
 
 /**
- * A weight matrix (rows × cols, y = W·x) held as its file stores it. F32, Q8_0, Q4_0, Q4_K and
- * Q6_K rows are multiplied in place by the kernels for a single vector; otherwise (other ggml
- * types: F16, BF16, the other K-quants…; and every type in a batch) rows decode into the calling
+ * A weight matrix (rows × cols, y = W·x) held in its file's precision. F32, Q8_0 and Q4_0 lie in
+ * {@link Panels} (column-interleaved panels of the kernels' lane count): a single vector multiplies
+ * them in place, a batch decodes a panel once and crosses it with eight vectors at a time. Other
+ * types lie as the file stores them: Q4_K and Q6_K rows are multiplied in place by a single vector;
+ * otherwise (F16, BF16, the other K-quants…, and those two in a batch) rows decode into the calling
  * thread's scratch, bit for bit as llama.cpp dequantizes them, and each decoded row serves every
  * vector of the batch.
  */
@@ -18,10 +20,13 @@ final class Matrix {
     final int rows;
     final int cols;
     final GgmlType type;
-    private final float[] values; // F32
-    private final byte[] blocks;  // every other type
+    /** Rows per panel (F32, Q8_0, Q4_0), or 0: the rows lie as in the file. */
+    private final int panel;
+    private final float[] values; // F32 panels
+    private final byte[] blocks;  // Q8_0 and Q4_0: panel quants; other types: the file's blocks
+    private final float[] scales; // Q8_0 and Q4_0: a panel's block scales
     private final Weight weight;
-    private final int rowBytes;
+    private final int rowBytes;   // of the file's blocks
     /** Where a row of a type the Weight decodes (F16, the K-quants…) lands before its block slot. */
     private final ThreadLocal<float[]> rowBuffer;
 
@@ -30,100 +35,46 @@ final class Matrix {
         this.weight = w;
         this.rows = w.rows();
         this.cols = w.cols();
+        int p = Kernels.get().panelRows();
         if (w instanceof HostTensor h) {
             this.type = GgmlType.F32;
-            this.values = h.data();
+            this.panel = p;
+            this.values = Panels.f32(h.data(), rows, cols, p);
             this.blocks = null;
+            this.scales = null;
             this.rowBytes = cols * 4;
         } else {
-            PackedTensor p = (PackedTensor) w;
-            this.type = p.type();
+            PackedTensor t = (PackedTensor) w;
+            this.type = t.type();
             this.values = null;
-            this.blocks = p.bytes();
-            this.rowBytes = p.rowBytes();
+            this.rowBytes = t.rowBytes();
+            if (type == GgmlType.Q8_0 || type == GgmlType.Q4_0) {
+                this.panel = p;
+                this.scales = new float[Panels.count(rows, p) * p * (cols / 32)];
+                this.blocks = Panels.quantized(t.bytes(), rowBytes / (cols / 32), rows, cols, p, scales);
+            } else {
+                this.panel = 0;
+                this.scales = null;
+                this.blocks = t.bytes();
+            }
         }
         this.rowBuffer = ThreadLocal.withInitial(() -> new float[cols]);
     }
 
+    /** What the matrix holds, in bytes (panels with their padding). */
     long bytes() {
-        return (long) rows * rowBytes;
-    }
-
-    /** Writes row r as float32 into out[0, cols) (an embedding lookup). */
-    void row(int r, float[] out, int at) {
         if (values != null) {
-            System.arraycopy(values, r * cols, out, at, cols);
-        } else if (at == 0) {
-            weight.row(r, out);
-        } else {
-            float[] tmp = new float[cols];
-            weight.row(r, tmp);
-            System.arraycopy(tmp, 0, out, at, cols);
+            return values.length * 4L;
         }
+        return blocks.length + (scales == null ? 0 : scales.length * 4L);
     }
 
-    /** Whether a single vector multiplies rows in place, without decoding them to scratch. */
-    private boolean direct() {
-        return type == GgmlType.F32 || type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.Q4_K
-                || type == GgmlType.Q6_K;
-    }
-
-    /** Rows taken together in a batched product: decoded once, then every vector passes them in L1/L2. */
-    static final int ROW_BLOCK = 8;
-
-    /**
-     * y[v·yStride + yOff + r] = W[r]·x[v·cols …] for rows r in [from, to) and the n vectors v of x.
-     * One vector: F32, Q8_0, Q4_0, Q4_K and Q6_K rows are multiplied in place. Several: rows go by blocks of
-     * {@link #ROW_BLOCK} (a quantized block decoded once into the thread's scratch), and each group
-     * of four vectors crosses the block two rows at a time, so neither the rows nor the vectors
-     * are read from memory more than once per block.
-     * scratch: at least {@link #ROW_BLOCK} × cols floats, this thread's own.
-     */
-    void multiply(float[] x, int n, float[] y, int yStride, int yOff, int from, int to, float[] scratch) {
-        Kernels k = Kernels.get();
-        if (n == 1 && direct()) {
-            for (int r = from; r < to; r++) {
-                y[yOff + r] = dotRow(k, r, x, 0);
-            }
-            return;
-        }
-        for (int r0 = from; r0 < to; r0 += ROW_BLOCK) {
-            int rows = Math.min(ROW_BLOCK, to - r0);
-            float[] src;
-            int base;
-            if (values != null) {
-                src = values;
-                base = r0 * cols;
-            } else {
-                for (int i = 0; i < rows; i++) {
-                    decode(k, r0 + i, scratch, i * cols);
-                }
-                src = scratch;
-                base = 0;
-            }
-            int v = 0;
-            for (; v + 4 <= n; v += 4) {
-                int out = v * yStride + yOff + r0;
-                int i = 0;
-                for (; i + 2 <= rows; i += 2) {
-                    k.dot2x4(src, base + i * cols, base + (i + 1) * cols, x, v * cols, cols, cols, y, out + i, yStride);
-                }
-                if (i < rows) {
-                    k.dot4(src, base + i * cols, x, v * cols, cols, cols, y, out + i, yStride);
-                }
-            }
-            for (; v < n; v++) {
-                for (int i = 0; i < rows; i++) {
-                    y[v * yStride + yOff + r0 + i] = k.dot(src, base + i * cols, x, v * cols, cols);
-                }
-            }
-        }
-    }
-
-    private void decode(Kernels k, int r, float[] out, int at) {
-        switch (type) {
-            case Q8_0 -> k.decodeQ8_0(blocks, r * rowBytes, out, at, cols / 32);
-            case Q4_0 -> k.decodeQ4_0(blocks, r * rowBytes, out, at, cols / 32);
+    /** Writes row r as float32 into out[at, at + cols) (an embedding lookup). */
+    void row(int r, float[] out, int at) {
+        switch (panel == 0 ? GgmlType.F16 : type) {
+            case F32 -> Panels.rowF32(values, cols, panel, r, out, at);
+            case Q8_0 -> Panels.rowQ8_0(blocks, scales, cols, panel, r, out, at);
+            case Q4_0 -> Panels.rowQ4_0(blocks, scales, cols, panel, r, out, at);
             default -> {
                 if (at == 0) {
                     weight.row(r, out);
@@ -136,14 +87,94 @@ final class Matrix {
         }
     }
 
-    private float dotRow(Kernels k, int r, float[] x, int xo) {
-        return switch (type) {
-            case F32 -> k.dot(values, r * cols, x, xo, cols);
-            case Q8_0 -> k.dotQ8_0(blocks, r * rowBytes, x, xo, cols / 32);
-            case Q4_0 -> k.dotQ4_0(blocks, r * rowBytes, x, xo, cols / 32);
-            case Q4_K -> k.dotQ4_K(blocks, r * rowBytes, x, xo, cols / 256);
-            case Q6_K -> k.dotQ6_K(blocks, r * rowBytes, x, xo, cols / 256);
-            default -> throw new IllegalStateException(type + " rows are decoded, not multiplied in place");
-        };
+    /** Rows taken together in a batched product of a type without panels: decoded once, then every vector passes them in L1/L2. */
+    static final int ROW_BLOCK = 8;
+
+    /** Rows a thread's scratch must hold (× the widest cols): a row block, or a decoded panel. */
+    static int scratchRows() {
+        return Math.max(ROW_BLOCK, Kernels.get().panelRows());
+    }
+
+    /**
+     * Where a part of the rows may start, so that parts split no panel: a multiple of this.
+     */
+    static final int PART_ALIGN = 16;
+
+    /**
+     * y[v·yStride + yOff + r] = W[r]·x[v·cols …] for rows r in [from, to) and the n vectors v of x.
+     * from: a multiple of {@link #PART_ALIGN}; to: too, or the last row. Panels: one vector
+     * multiplies them in place, several cross each panel (decoded once into the scratch when
+     * quantized). Other types: one vector multiplies Q4_K and Q6_K rows in place; otherwise rows go
+     * by blocks of {@link #ROW_BLOCK} (decoded once into the thread's scratch), and each group of
+     * four vectors crosses the block two rows at a time.
+     * scratch: at least {@link #scratchRows()} × cols floats, this thread's own.
+     */
+    void multiply(float[] x, int n, float[] y, int yStride, int yOff, int from, int to, float[] scratch) {
+        Kernels k = Kernels.get();
+        if (panel > 0) {
+            multiplyPanels(k, x, n, y, yStride, yOff, from, to, scratch);
+            return;
+        }
+        if (n == 1 && (type == GgmlType.Q4_K || type == GgmlType.Q6_K)) {
+            for (int r = from; r < to; r++) {
+                y[yOff + r] = type == GgmlType.Q4_K ? k.dotQ4_K(blocks, r * rowBytes, x, 0, cols / 256)
+                        : k.dotQ6_K(blocks, r * rowBytes, x, 0, cols / 256);
+            }
+            return;
+        }
+        for (int r0 = from; r0 < to; r0 += ROW_BLOCK) {
+            int rows = Math.min(ROW_BLOCK, to - r0);
+            for (int i = 0; i < rows; i++) {
+                row(r0 + i, scratch, i * cols);
+            }
+            int v = 0;
+            for (; v + 4 <= n; v += 4) {
+                int out = v * yStride + yOff + r0;
+                int i = 0;
+                for (; i + 2 <= rows; i += 2) {
+                    k.dot2x4(scratch, i * cols, (i + 1) * cols, x, v * cols, cols, cols, y, out + i, yStride);
+                }
+                if (i < rows) {
+                    k.dot4(scratch, i * cols, x, v * cols, cols, cols, y, out + i, yStride);
+                }
+            }
+            for (; v < n; v++) {
+                for (int i = 0; i < rows; i++) {
+                    y[v * yStride + yOff + r0 + i] = k.dot(scratch, i * cols, x, v * cols, cols);
+                }
+            }
+        }
+    }
+
+    private void multiplyPanels(Kernels k, float[] x, int n, float[] y, int yStride, int yOff, int from, int to,
+            float[] scratch) {
+        if (from % panel != 0) {
+            throw new IllegalArgumentException(name + ": rows from " + from + " split a panel of " + panel);
+        }
+        int perRow = cols / 32;
+        for (int r0 = from; r0 < to; r0 += panel) {
+            int p = r0 / panel;
+            int valid = Math.min(panel, to - r0);
+            if (type == GgmlType.F32) {
+                k.panel(values, p * cols * panel, cols, x, 0, cols, n, y, yOff + r0, yStride, valid);
+            } else if (n == 1) {
+                int qo = p * panel * (type == GgmlType.Q8_0 ? cols : cols / 2);
+                int dOff = p * perRow * panel;
+                if (type == GgmlType.Q8_0) {
+                    k.panelQ8_0(blocks, qo, scales, dOff, cols, x, 0, y, yOff + r0, valid);
+                } else {
+                    k.panelQ4_0(blocks, qo, scales, dOff, cols, x, 0, y, yOff + r0, valid);
+                }
+            } else {
+                int qo = p * panel * (type == GgmlType.Q8_0 ? cols : cols / 2);
+                int dOff = p * perRow * panel;
+                if (type == GgmlType.Q8_0) {
+                    k.decodePanelQ8_0(blocks, qo, scales, dOff, cols, scratch);
+                } else {
+                    k.decodePanelQ4_0(blocks, qo, scales, dOff, cols, scratch);
+                }
+                k.panel(scratch, 0, cols, x, 0, cols, n, y, yOff + r0, yStride, valid);
+            }
+        }
     }
 }

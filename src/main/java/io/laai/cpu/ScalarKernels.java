@@ -103,59 +103,92 @@ final class ScalarKernels extends Kernels {
         return sum;
     }
 
+    /** Eight rows a panel: the inner loops over a panel's lanes are short enough to stay in registers. */
+    private static final int P = 8;
+
     @Override
-    float dotQ8_0(byte[] w, int wo, float[] x, int xo, int blocks) {
-        float sum = 0;
-        for (int blk = 0; blk < blocks; blk++) {
-            int o = wo + blk * 34;
-            float d = f16(w[o], w[o + 1]);
-            int xb = xo + blk * 32;
-            float s = 0;
+    int panelRows() {
+        return P;
+    }
+
+    @Override
+    void panel(float[] w, int wo, int cols, float[] x, int xo, int xs, int n, float[] y, int yo, int ys, int valid) {
+        float[] acc = new float[P];
+        for (int v = 0; v < n; v++) {
+            java.util.Arrays.fill(acc, 0f);
+            int xv = xo + v * xs;
+            for (int i = 0; i < cols; i++) {
+                float xi = x[xv + i];
+                int o = wo + i * P;
+                for (int r = 0; r < P; r++) {
+                    acc[r] += w[o + r] * xi;
+                }
+            }
+            System.arraycopy(acc, 0, y, yo + v * ys, valid);
+        }
+    }
+
+    @Override
+    void panelQ8_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] x, int xo, float[] y, int yo, int valid) {
+        float[] acc = new float[P];
+        float[] blk = new float[P];
+        for (int b = 0; b < cols / 32; b++) {
+            java.util.Arrays.fill(blk, 0f);
             for (int j = 0; j < 32; j++) {
-                s += w[o + 2 + j] * x[xb + j];
+                float xi = x[xo + b * 32 + j];
+                int o = qo + (b * 32 + j) * P;
+                for (int r = 0; r < P; r++) {
+                    blk[r] += q[o + r] * xi;
+                }
             }
-            sum += s * d;
+            for (int r = 0; r < P; r++) {
+                acc[r] += blk[r] * d[dOff + b * P + r];
+            }
         }
-        return sum;
+        System.arraycopy(acc, 0, y, yo, valid);
     }
 
     @Override
-    float dotQ4_0(byte[] w, int wo, float[] x, int xo, int blocks) {
-        float sum = 0;
-        for (int blk = 0; blk < blocks; blk++) {
-            int o = wo + blk * 18;
-            float d = f16(w[o], w[o + 1]);
-            int xb = xo + blk * 32;
-            float s = 0;
+    void panelQ4_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] x, int xo, float[] y, int yo, int valid) {
+        float[] acc = new float[P];
+        float[] blk = new float[P];
+        for (int b = 0; b < cols / 32; b++) {
+            java.util.Arrays.fill(blk, 0f);
             for (int j = 0; j < 16; j++) {
-                int q = w[o + 2 + j] & 0xff;
-                s += ((q & 0x0F) - 8) * x[xb + j] + ((q >>> 4) - 8) * x[xb + j + 16];
+                float lo = x[xo + b * 32 + j];
+                float hi = x[xo + b * 32 + 16 + j];
+                int o = qo + (b * 16 + j) * P;
+                for (int r = 0; r < P; r++) {
+                    int v = q[o + r] & 0xff;
+                    blk[r] += ((v & 0x0F) - 8) * lo + ((v >>> 4) - 8) * hi;
+                }
             }
-            sum += s * d;
+            for (int r = 0; r < P; r++) {
+                acc[r] += blk[r] * d[dOff + b * P + r];
+            }
         }
-        return sum;
+        System.arraycopy(acc, 0, y, yo, valid);
     }
 
     @Override
-    void decodeQ8_0(byte[] w, int wo, float[] out, int at, int blocks) {
-        for (int blk = 0; blk < blocks; blk++) {
-            int o = wo + blk * 34;
-            float d = f16(w[o], w[o + 1]);
-            for (int j = 0; j < 32; j++) {
-                out[at + blk * 32 + j] = w[o + 2 + j] * d;
+    void decodePanelQ8_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] out) {
+        for (int i = 0; i < cols; i++) {
+            for (int r = 0; r < P; r++) {
+                out[i * P + r] = q[qo + i * P + r] * d[dOff + (i / 32) * P + r];
             }
         }
     }
 
     @Override
-    void decodeQ4_0(byte[] w, int wo, float[] out, int at, int blocks) {
-        for (int blk = 0; blk < blocks; blk++) {
-            int o = wo + blk * 18;
-            float d = f16(w[o], w[o + 1]);
+    void decodePanelQ4_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] out) {
+        for (int b = 0; b < cols / 32; b++) {
             for (int j = 0; j < 16; j++) {
-                int q = w[o + 2 + j] & 0xff;
-                out[at + blk * 32 + j] = ((q & 0x0F) - 8) * d;
-                out[at + blk * 32 + j + 16] = ((q >>> 4) - 8) * d;
+                for (int r = 0; r < P; r++) {
+                    int v = q[qo + (b * 16 + j) * P + r] & 0xff;
+                    float s = d[dOff + b * P + r];
+                    out[(b * 32 + j) * P + r] = ((v & 0x0F) - 8) * s;
+                    out[(b * 32 + 16 + j) * P + r] = ((v >>> 4) - 8) * s;
+                }
             }
         }
     }

@@ -73,6 +73,82 @@ class KernelsTest {
         }
     }
 
+    /**
+     * F32, Q8_0 and Q4_0 panels, 21 rows (the last panel padded) × 96 columns, against 1, 3, 5, 13
+     * and 25 vectors (every path of the panel kernels): rows read back from the panels are the rows as
+     * llama.cpp dequantizes them, exactly, and the products are those rows times the vectors.
+     */
+    private static void panels(Kernels k) {
+        int rows = 21;
+        int cols = 96;
+        int p = k.panelRows();
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0}) {
+            float[] rowMajor;
+            float[] w;
+            byte[] q = null;
+            float[] d = null;
+            if (type == GgmlType.F32) {
+                rowMajor = floats(rows * cols);
+                w = Panels.f32(rowMajor, rows, cols, p);
+            } else {
+                int size = type == GgmlType.Q8_0 ? 34 : 18;
+                byte[] file = blocks(rows * cols / 32, size, 0);
+                float[] decoded = new PackedTensor(new long[] {rows, cols}, type, file).host().data();
+                rowMajor = decoded;
+                d = new float[Panels.count(rows, p) * p * cols / 32];
+                q = Panels.quantized(file, size, rows, cols, p, d);
+                w = null;
+            }
+            float[] row = new float[cols + 3];
+            for (int r = 0; r < rows; r++) {
+                switch (type) {
+                    case F32 -> Panels.rowF32(w, cols, p, r, row, 3);
+                    case Q8_0 -> Panels.rowQ8_0(q, d, cols, p, r, row, 3);
+                    default -> Panels.rowQ4_0(q, d, cols, p, r, row, 3);
+                }
+                assertArrayEquals(java.util.Arrays.copyOfRange(rowMajor, r * cols, (r + 1) * cols),
+                        java.util.Arrays.copyOfRange(row, 3, 3 + cols), 0f, type + " row " + r + " from its panel");
+            }
+            for (int n : new int[] {1, 3, 5, 13, 25}) {
+                float[] x = floats(n * cols);
+                int ys = rows + 2;
+                float[] y = new float[n * ys];
+                float[] scratch = new float[p * cols];
+                for (int panel = 0; panel < Panels.count(rows, p); panel++) {
+                    int valid = Math.min(p, rows - panel * p);
+                    int yo = 1 + panel * p;
+                    if (type == GgmlType.F32) {
+                        k.panel(w, panel * p * cols, cols, x, 0, cols, n, y, yo, ys, valid);
+                        continue;
+                    }
+                    int qo = panel * p * (type == GgmlType.Q8_0 ? cols : cols / 2);
+                    int dOff = panel * p * cols / 32;
+                    if (n == 1 && type == GgmlType.Q8_0) {
+                        k.panelQ8_0(q, qo, d, dOff, cols, x, 0, y, yo, valid);
+                    } else if (n == 1) {
+                        k.panelQ4_0(q, qo, d, dOff, cols, x, 0, y, yo, valid);
+                    } else {
+                        if (type == GgmlType.Q8_0) {
+                            k.decodePanelQ8_0(q, qo, d, dOff, cols, scratch);
+                        } else {
+                            k.decodePanelQ4_0(q, qo, d, dOff, cols, scratch);
+                        }
+                        k.panel(scratch, 0, cols, x, 0, cols, n, y, yo, ys, valid);
+                    }
+                }
+                for (int v = 0; v < n; v++) {
+                    assertEquals(0f, y[v * ys], type + ": the padding is not written");
+                    for (int r = 0; r < rows; r++) {
+                        float[] wr = java.util.Arrays.copyOfRange(rowMajor, r * cols, (r + 1) * cols);
+                        assertEquals(k.dot(wr, 0, x, v * cols, cols), y[v * ys + 1 + r], 1e-5f * sumOfAbs(wr, x, v * cols),
+                                k.name() + " " + type + " row " + r + ", vector " + v + " of " + n);
+                    }
+                    assertEquals(0f, y[v * ys + rows + 1], type + ": the padding is not written");
+                }
+            }
+        }
+    }
+
     private static float sumOfAbs(float[] row, float[] x, int xo) {
         float s = 0;
         for (int i = 0; i < row.length; i++) {
@@ -148,22 +224,43 @@ class KernelsTest {
             vector.axpy(0.3f, x, 1, zv, n - 1, n);
             assertArrayEquals(zp, zv, 1e-5f);
         }
-        int blocks = 18;
-        float[] x = floats(blocks * 32 + 5);
-        byte[] q8 = blocks(blocks + 1, 34, 0);
-        byte[] q4 = blocks(blocks + 1, 18, 0);
-        assertEquals(plain.dotQ8_0(q8, 34, x, 5, blocks), vector.dotQ8_0(q8, 34, x, 5, blocks), 1e-3f);
-        assertEquals(plain.dotQ4_0(q4, 18, x, 5, blocks), vector.dotQ4_0(q4, 18, x, 5, blocks), 1e-3f);
-        float[] dp = new float[blocks * 32 + 7];
-        float[] dv = new float[blocks * 32 + 7];
-        plain.decodeQ8_0(q8, 34, dp, 7, blocks);
-        vector.decodeQ8_0(q8, 34, dv, 7, blocks);
-        assertArrayEquals(dp, dv, 0f, "Q8_0 decodes exactly");
-        plain.decodeQ4_0(q4, 18, dp, 7, blocks);
-        vector.decodeQ4_0(q4, 18, dv, 7, blocks);
-        assertArrayEquals(dp, dv, 0f, "Q4_0 decodes exactly");
-        // The decoded row times x is the in-place product.
-        assertEquals(plain.dot(dp, 7, x, 5, blocks * 32), vector.dotQ4_0(q4, 18, x, 5, blocks), 1e-3f);
+        for (Kernels k : new Kernels[] {plain, vector}) {
+            panels(k);
+        }
+        // Attention scores over 37 key-major keys of 8 dimensions, read to 48 (the padded columns), some masked.
+        float[] q = floats(8 + 2);
+        float[] keys = floats(3 + 8 * 50);
+        float[] mask = new float[40];
+        for (int j = 0; j < mask.length; j++) {
+            mask[j] = j % 7 == 3 ? Kernels.MASKED : 0f;
+        }
+        float[] sp = new float[48];
+        float[] sv = new float[48];
+        float topP = plain.scores(q, 2, 8, keys, 3, 50, 37, 48, 0.35f, mask, 1, sp);
+        float topV = vector.scores(q, 2, 8, keys, 3, 50, 37, 48, 0.35f, mask, 1, sv);
+        assertEquals(topP, topV, 1e-5f);
+        assertArrayEquals(sp, sv, 1e-4f);
+        for (int j = 37; j < 48; j++) {
+            assertEquals(Kernels.MASKED, sv[j], "column " + j + " past the last key");
+        }
+        // A softmax over 77 keys (every lane count plus a tail), some masked: e^x within a few ulp, masked keys exactly 0.
+        float[] scores = new float[77];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = i % 9 == 4 ? -1e9f : -95f * RANDOM.nextFloat() + 2f;
+        }
+        float[] e = scores.clone();
+        float sum = vector.expSum(e, e.length, 2f);
+        double expected = 0;
+        for (int i = 0; i < scores.length; i++) {
+            float want = (float) Math.exp(scores[i] - 2f);
+            if (scores[i] - 2f < -87f) {
+                assertEquals(0f, e[i], "key " + i + " (" + scores[i] + ") weighs exactly 0");
+            } else {
+                assertEquals(want, e[i], 4 * Math.ulp(want), "e^" + (scores[i] - 2f));
+            }
+            expected += e[i];
+        }
+        assertEquals(expected, sum, 1e-5 * expected);
         kQuants(plain, vector);
         return vector.name();
     }
