@@ -41,6 +41,9 @@ public final class Artifacts {
         Map<String, String> meta = new LinkedHashMap<>(iv.metadata());
         if (iv.condition() != null) {
             tensors.put("condition.centroid", new HostTensor(new long[] {iv.hiddenSize()}, iv.condition().centroid()));
+            if (iv.condition().center() != null) {
+                tensors.put("condition.center", new HostTensor(new long[] {iv.hiddenSize()}, iv.condition().center()));
+            }
             meta.put("condition_layer", Integer.toString(iv.condition().layer()));
             meta.put("condition_threshold", Double.toString(iv.condition().threshold()));
         }
@@ -91,14 +94,17 @@ public final class Artifacts {
         TreeMap<Integer, float[]> deltas = new TreeMap<>();
         Condition condition = null;
         HostTensor centroid = tensors.remove("condition.centroid");
-        if (centroid != null || meta.containsKey("condition_layer") || meta.containsKey("condition_threshold")) {
+        HostTensor center = tensors.remove("condition.center");
+        if (centroid != null || center != null || meta.containsKey("condition_layer")
+                || meta.containsKey("condition_threshold")) {
             if (centroid == null) {
-                throw new ModelFormatException(source + ": condition_layer or condition_threshold without a"
-                        + " condition.centroid tensor");
+                throw new ModelFormatException(source + ": condition_layer, condition_threshold or condition.center"
+                        + " without a condition.centroid tensor");
             }
             try {
-                condition = new Condition(integer(meta, "condition_layer", source),
-                        centroid.data(), Double.parseDouble(required(meta, "condition_threshold", source)));
+                condition = new Condition(integer(meta, "condition_layer", source), centroid.data(),
+                        center == null ? null : center.data(),
+                        Double.parseDouble(required(meta, "condition_threshold", source)));
             } catch (IllegalArgumentException e) {
                 throw new ModelFormatException(source + ": condition: " + e.getMessage());
             }

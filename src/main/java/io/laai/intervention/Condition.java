@@ -7,26 +7,52 @@ import io.laai.model.LanguageModel;
 
 /**
  * When an intervention applies, as conditional activation steering decides it: the prompt's
- * hidden state at its last token (the output of {@code layer}, without any Δ) must have a cosine
- * similarity of at least {@code threshold} to {@code centroid}, the mean of the task's training
- * prompts' states. Decided once per request, before generation.
+ * hidden state at its last token (the output of {@code layer}, without any Δ), less {@code center},
+ * must have a cosine similarity of at least {@code threshold} to {@code centroid}, the mean of the
+ * task's training prompts' states less the same center. The center is the mean state of generic
+ * text (null: none, as artifacts before it): what every prompt shares, which would otherwise make
+ * any two prompts look alike. Decided once per request, before generation.
  */
-public record Condition(int layer, float[] centroid, double threshold) {
+public record Condition(int layer, float[] centroid, float[] center, double threshold) {
 
     public Condition {
         if (layer < 0 || centroid.length == 0 || !Double.isFinite(threshold)) {
             throw new IllegalArgumentException("a condition needs a layer, a centroid and a finite threshold");
         }
-        for (float v : centroid) {
-            if (!Float.isFinite(v)) {
-                throw new IllegalArgumentException("the condition's centroid holds a non-finite value");
+        if (center != null && center.length != centroid.length) {
+            throw new IllegalArgumentException("the condition's center has " + center.length + " values, its centroid "
+                    + centroid.length);
+        }
+        for (float[] a : center == null ? new float[][] {centroid} : new float[][] {centroid, center}) {
+            for (float v : a) {
+                if (!Float.isFinite(v)) {
+                    throw new IllegalArgumentException("the condition's centroid or center holds a non-finite value");
+                }
             }
         }
         centroid = centroid.clone();
+        center = center == null ? null : center.clone();
+    }
+
+    /** Without a center. */
+    public Condition(int layer, float[] centroid, double threshold) {
+        this(layer, centroid, null, threshold);
     }
 
     public boolean holds(float[] state) {
-        return cosine(state, centroid) >= threshold;
+        return cosine(centered(state), centroid) >= threshold;
+    }
+
+    /** state less the center (the state itself without one). */
+    public float[] centered(float[] state) {
+        if (center == null) {
+            return state;
+        }
+        float[] out = new float[state.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = state[i] - center[i];
+        }
+        return out;
     }
 
     public boolean holds(LanguageModel lm, int[] promptIds) {

@@ -10,8 +10,9 @@ import io.laai.model.LanguageModel;
 
 /**
  * A task's {@link Condition} from its training demonstrations: at the middle layer, the mean of
- * their prompts' last-token states, and a threshold halfway between the least similar training
- * prompt and the most similar anchor text (which stands for prompts the task does not mean).
+ * their prompts' last-token states, both centered on the anchor texts' mean state (generic text,
+ * which stands for prompts the task does not mean), and a threshold halfway between the least
+ * similar training prompt and the most similar anchor.
  * One instance serves a training's folds and final fit, so each demonstration's state is
  * computed once.
  */
@@ -27,18 +28,24 @@ final class Conditions {
     }
 
     Condition fit(List<Demonstration> train) {
-        int d = lm.config().hiddenSize();
-        float[] centroid = new float[d];
-        List<float[]> own = train.stream().map(this::state).toList();
-        for (float[] s : own) {
-            for (int j = 0; j < d; j++) {
-                centroid[j] += s[j] / own.size();
+        float[] center = mean(Anchors.of(lm).stream().map(a -> a.promptStates()[layer]).toList());
+        Condition shape = new Condition(layer, new float[lm.config().hiddenSize()], center, 0);
+        List<float[]> own = train.stream().map(this::state).map(shape::centered).toList();
+        float[] centroid = mean(own);
+        double weakestTask = own.stream().mapToDouble(s -> Condition.cosine(s, centroid)).min().orElse(1);
+        double strongestOther = Anchors.of(lm).stream()
+                .mapToDouble(a -> Condition.cosine(shape.centered(a.promptStates()[layer]), centroid)).max().orElse(-1);
+        return new Condition(layer, centroid, center, (weakestTask + strongestOther) / 2);
+    }
+
+    private static float[] mean(List<float[]> states) {
+        float[] m = new float[states.get(0).length];
+        for (float[] s : states) {
+            for (int j = 0; j < m.length; j++) {
+                m[j] += s[j] / states.size();
             }
         }
-        double weakestTask = own.stream().mapToDouble(s -> Condition.cosine(s, centroid)).min().orElse(1);
-        double strongestOther = Anchors.of(lm).stream().mapToDouble(a -> Condition.cosine(a.promptStates()[layer], centroid))
-                .max().orElse(-1);
-        return new Condition(layer, centroid, (weakestTask + strongestOther) / 2);
+        return m;
     }
 
     private float[] state(Demonstration demo) {

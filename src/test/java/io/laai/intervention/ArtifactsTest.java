@@ -119,6 +119,34 @@ class ArtifactsTest {
         assertTrue(e.getMessage().contains("without a condition.centroid tensor"), e.getMessage());
     }
 
+    /**
+     * A centered condition (as the trainer fits them: states less generic text's mean) travels
+     * with its center and compares centered states: halfway between two prompts' states, the two
+     * point in opposite directions, however alike the raw states are.
+     */
+    @Test
+    void aCenteredConditionTravelsWithItsCenter() throws Exception {
+        Intervention plain = random(Site.RESIDUAL, Positions.LAST, 4, 0, 2);
+        float[] named = io.laai.model.Activations.lastTokenResiduals(lm, lm.encodePrompt("The boy was named"))[2];
+        float[] other = io.laai.model.Activations.lastTokenResiduals(lm, lm.encodePrompt("It was a rainy day and"))[2];
+        float[] center = new float[named.length];
+        float[] centroid = new float[named.length];
+        for (int i = 0; i < center.length; i++) {
+            center[i] = (named[i] + other[i]) / 2;
+            centroid[i] = named[i] - center[i];
+        }
+        Path file = dir.resolve("centered.safetensors");
+        Artifacts.write(plain.withCondition(new Condition(2, centroid, center, 0.5)), file);
+        Condition back = Artifacts.read(file).condition();
+        assertArrayEquals(center, back.center());
+        assertArrayEquals(centroid, back.centroid());
+        assertTrue(back.holds(named));
+        assertEquals(-1.0, Condition.cosine(back.centered(other), back.centroid()), 1e-5);
+        assertTrue(!back.holds(other));
+        assertTrue(Condition.cosine(named, other) > -0.5, "the raw states are not opposite");
+        assertThrows(IllegalArgumentException.class, () -> new Condition(2, centroid, new float[3], 0.5));
+    }
+
     @Test
     void anotherModelsArtifactIsRefused() {
         Intervention iv = random(Site.RESIDUAL, Positions.ALL, 2, 2);

@@ -20,9 +20,9 @@ import io.laai.model.Steering;
  * The default settings on the task families of src/test/resources/tasks (tuning tasks, written
  * for this; README, "Training"), two tasks each: the base model fails them, the defaults keep at
  * least what they reached when chosen, and their side effects on unrelated text stay bounded.
- * These are floors against regressions at what the defaults reach (the previous defaults, before
- * target_loss and at attn_heads, fall below three of them), below the goals README states and does
- * not yet meet.
+ * These are floors against regressions at what the defaults reach (the defaults before target_loss,
+ * at attn_heads, fall below two of them; multi-word's pair lost an item to the centered condition,
+ * which aidreams260K's gained two), below the goals README states and does not yet meet.
  */
 class TaskFamiliesTest {
 
@@ -36,7 +36,7 @@ class TaskFamiliesTest {
     void theDefaultsOnEachFamily() throws Exception {
         try (LanguageModel stories = LanguageModel.load(SharedData.stories260K(), Device.cpu())) {
             check(stories, new Family("stories260K-multiword.jsonl", List.of("went-home-to-sleep", "a-small-green-frog"),
-                    0.75, 0.5));
+                    0.6, 0.5));
             check(stories, new Family("stories260K-function.jsonl", List.of("name-of-pet", "color-of-thing"), 0.85, 0.5));
             check(stories, new Family("stories260K-oneshot.jsonl", List.of("one-shot-named-sue", "one-shot-under-the-bed"),
                     0.5, 0.5));
@@ -45,7 +45,7 @@ class TaskFamiliesTest {
                 SharedData.model("aidreams260K/tok512.bin"), dir.resolve("aidreams260K"));
         try (LanguageModel lm = LanguageModel.load(aidreams, Device.cpu())) {
             check(lm, new Family("aidreams260K-multiword.jsonl", List.of("whispers-of-silver-rain", "a-tapestry-of-light"),
-                    0.75, 0.5));
+                    0.85, 0.5));
         }
     }
 
