@@ -116,6 +116,12 @@ class DashboardTest {
             batch.putObject("config").put("site", "attn_heads");
             given().contentType("application/json").body(batch.toString()).post("/v1/tasks/" + heads + "/demonstrations")
                     .then().statusCode(202);
+            // Opened once the task exists: before, the page's fetch of it is a 404 in the console.
+            long until = System.nanoTime() + 120_000_000_000L;
+            while (given().get("/v1/dashboard/tasks/" + heads).statusCode() != 200) {
+                assertTrue(System.nanoTime() < until, heads + " never appeared");
+                Thread.sleep(200);
+            }
             b.driver.get(root + "#delta/" + heads);
             b.waitFor(d -> d.findElements(By.cssSelector("figure svg.heatmap")).size() == 1, "a heatmap");
             @SuppressWarnings("unchecked")
