@@ -305,12 +305,7 @@ public final class CpuEngine implements Engine {
                     act[i] = gelu(up[i]);
                 }
             } else {
-                for (int v = 0; v < n; v++) {
-                    for (int i = 0; i < f; i++) {
-                        float gate = up[v * 2 * f + i];
-                        act[v * f + i] = gate * sigmoid(gate) * up[v * 2 * f + f + i];
-                    }
-                }
+                parallel.forEachSmall(n, 4L * n * f, v -> Kernels.get().swiglu(up, v * 2 * f, v * 2 * f + f, act, v * f, f));
             }
             multiply(layer.down, act, n, proj);
             addBias(proj, n, layer.downBias);
@@ -342,7 +337,7 @@ public final class CpuEngine implements Engine {
             return new Logits(null, logits);
         }
         int[] best = new int[b];
-        for (int r = 0; r < b; r++) {
+        parallel.forEachSmall(b, (long) b * vocab, r -> {
             int m = 0;
             for (int i = 1; i < vocab; i++) {
                 if (logits[r * vocab + i] > logits[r * vocab + m]) {
@@ -350,7 +345,7 @@ public final class CpuEngine implements Engine {
                 }
             }
             best[r] = m;
-        }
+        });
         return new Logits(best, null);
     }
 
@@ -485,7 +480,7 @@ public final class CpuEngine implements Engine {
     private void norm(float[] x, float[] y, int n, float[] weight, float[] bias) {
         int d = c.hiddenSize();
         float eps = (float) c.normEps();
-        for (int v = 0; v < n; v++) {
+        parallel.forEachSmall(n, (long) n * d, v -> {
             int at = v * d;
             if (gpt2) {
                 float mean = 0;
@@ -513,11 +508,7 @@ public final class CpuEngine implements Engine {
                     y[at + i] = x[at + i] / rms * weight[i];
                 }
             }
-        }
-    }
-
-    private static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
+        });
     }
 
     /** GPT-2's gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */

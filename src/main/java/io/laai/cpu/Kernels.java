@@ -136,6 +136,19 @@ abstract class Kernels {
         return top;
     }
 
+    /**
+     * SwiGLU: act[ao + i] = g·σ(g)·u[uo + i] for i in [0, n), g = u[go + i], with σ(g) from
+     * e^−|g| so that {@link #exp}'s range (x ≤ 0) serves every g.
+     */
+    void swiglu(float[] u, int go, int uo, float[] act, int ao, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = u[go + i];
+            float e = exp(-Math.abs(g));
+            float sigmoid = g >= 0 ? 1f / (1f + e) : e / (1f + e);
+            act[ao + i] = g * sigmoid * u[uo + i];
+        }
+    }
+
     /** y[yo, yo + n) += a · x[xo, xo + n). */
     abstract void axpy(float a, float[] x, int xo, float[] y, int yo, int n);
 

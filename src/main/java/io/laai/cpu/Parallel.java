@@ -39,7 +39,7 @@ final class Parallel implements AutoCloseable {
      * of multiply-adds) makes that worth it; parts are taken in order by whichever thread is free.
      */
     void forEach(int parts, long work, IntConsumer part) {
-        int workers = (int) Math.min(Math.min(threads, parts), Math.max(1, work / 32_768));
+        int workers = workers(parts, work);
         if (workers <= 1) {
             for (int i = 0; i < parts; i++) {
                 part.accept(i);
@@ -80,6 +80,25 @@ final class Parallel implements AutoCloseable {
         }
         if (e instanceof Error err) {
             throw err;
+        }
+    }
+
+    private int workers(int parts, long work) {
+        return (int) Math.min(Math.min(threads, parts), Math.max(1, work / 32_768));
+    }
+
+    /**
+     * {@link #forEach}, but where the loop stays on the caller it runs here, at a call site of its
+     * own: forEach's one call site sees every loop of the engine, and a megamorphic call there is
+     * neither inlined nor cheap for a single stream's small loops.
+     */
+    void forEachSmall(int parts, long work, IntConsumer part) {
+        if (workers(parts, work) > 1) {
+            forEach(parts, work, part);
+            return;
+        }
+        for (int i = 0; i < parts; i++) {
+            part.accept(i);
         }
     }
 

@@ -535,11 +535,19 @@ final class VectorKernels extends Kernels {
      */
     @Override
     float expSum(float[] a, int n, float max) {
+        return exp(a, 0, n, max);
+    }
+
+    /**
+     * a[ao + i] = e^(a[ao + i] − max) for i in [0, n), and their sum. One loop with the steps
+     * written in it: a helper taking and returning vectors, left out of line by C2, would box them.
+     */
+    private static float exp(float[] a, int ao, int n, float max) {
         FloatVector acc = FloatVector.zero(F);
         FloatVector magic = FloatVector.broadcast(F, 12582912f);
         int i = 0;
         for (; i + L <= n; i += L) {
-            FloatVector x = FloatVector.fromArray(F, a, i).sub(max);
+            FloatVector x = FloatVector.fromArray(F, a, ao + i).sub(max);
             FloatVector t = x.fma(FloatVector.broadcast(F, 1.44269504f), magic);
             FloatVector nf = t.sub(magic);
             FloatVector r = nf.fma(FloatVector.broadcast(F, -0.693145751953125f), x);
@@ -553,16 +561,42 @@ final class VectorKernels extends Kernels {
             p = p.fma(r, FloatVector.broadcast(F, 1f));
             IntVector twoToN = ((IntVector) t.reinterpretAsInts()).lanewise(VectorOperators.LSHL, 23).add(127 << 23);
             FloatVector e = p.mul(twoToN.reinterpretAsFloats()).blend(0f, x.lt(-87f));
-            e.intoArray(a, i);
+            e.intoArray(a, ao + i);
             acc = acc.add(e);
         }
         float sum = sum(acc);
         for (; i < n; i++) {
-            float e = exp(a[i] - max);
-            a[i] = e;
+            float e = Kernels.exp(a[ao + i] - max);
+            a[ao + i] = e;
             sum += e;
         }
         return sum;
+    }
+
+    /** e^−|g| into act first (one pass of {@link #exp(float[], int, int, float)}), then σ and the product. */
+    @Override
+    void swiglu(float[] u, int go, int uo, float[] act, int ao, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(F, u, go + i).abs().neg().intoArray(act, ao + i);
+        }
+        for (; i < n; i++) {
+            act[ao + i] = -Math.abs(u[go + i]);
+        }
+        exp(act, ao, n, 0f);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector g = FloatVector.fromArray(F, u, go + i);
+            FloatVector e = FloatVector.fromArray(F, act, ao + i);
+            FloatVector sigmoid = one.blend(e, g.lt(0f)).div(one.add(e));
+            g.mul(sigmoid).mul(FloatVector.fromArray(F, u, uo + i)).intoArray(act, ao + i);
+        }
+        for (; i < n; i++) {
+            float g = u[go + i];
+            float e = act[ao + i];
+            act[ao + i] = g * (g >= 0 ? 1f / (1f + e) : e / (1f + e)) * u[uo + i];
+        }
     }
 
     @Override

@@ -243,6 +243,22 @@ class KernelsTest {
         for (int j = 37; j < 48; j++) {
             assertEquals(Kernels.MASKED, sv[j], "column " + j + " past the last key");
         }
+        // SwiGLU over 77 values from −100 to 100 (both tails of the sigmoid), against Math.exp's.
+        float[] gu = new float[2 * 77 + 3];
+        for (int i = 0; i < gu.length; i++) {
+            gu[i] = i < 80 ? -100f + 200f * i / 79 : (float) RANDOM.nextGaussian();
+        }
+        float[] ap = new float[80];
+        float[] av = new float[80];
+        plain.swiglu(gu, 0, 80, ap, 2, 77);
+        vector.swiglu(gu, 0, 80, av, 2, 77);
+        for (int i = 0; i < 77; i++) {
+            float g = gu[i];
+            float want = (float) (g / (1 + Math.exp(-g)) * gu[80 + i]);
+            float tolerance = 1e-6f * Math.abs(want) + 1e-30f;
+            assertEquals(want, ap[2 + i], tolerance, "plain swiglu at g = " + g);
+            assertEquals(want, av[2 + i], tolerance, "vector swiglu at g = " + g);
+        }
         // A softmax over 77 keys (every lane count plus a tail), some masked: e^x within a few ulp, masked keys exactly 0.
         float[] scores = new float[77];
         for (int i = 0; i < scores.length; i++) {
