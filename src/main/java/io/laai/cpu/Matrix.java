@@ -8,7 +8,7 @@ import io.laai.model.Weight;
 /**
  * A weight matrix (rows × cols, y = W·x) held in its file's precision. F32, Q8_0 and Q4_0 lie in
  * {@link Panels} (column-interleaved panels of the kernels' lane count): a single vector multiplies
- * them in place, a batch decodes a panel once and crosses it with eight vectors at a time. Other
+ * them in place, a batch decodes a panel once and crosses it with twelve vectors at a time. Other
  * types lie as the file stores them: Q4_K and Q6_K rows are multiplied in place by a single vector;
  * otherwise (F16, BF16, the other K-quants…, and those two in a batch) rows decode into the calling
  * thread's scratch, bit for bit as llama.cpp dequantizes them, and each decoded row serves every
@@ -25,6 +25,7 @@ final class Matrix {
     private final float[] values; // F32 panels
     private final byte[] blocks;  // Q8_0 and Q4_0: panel quants; other types: the file's blocks
     private final float[] scales; // Q8_0 and Q4_0: a panel's block scales
+    /** The file's weight, for the types that decode through it (not held for panels: their copy is all). */
     private final Weight weight;
     private final int rowBytes;   // of the file's blocks
     /** Where a row of a type the Weight decodes (F16, the K-quants…) lands before its block slot. */
@@ -32,7 +33,6 @@ final class Matrix {
 
     Matrix(String name, Weight w) {
         this.name = name;
-        this.weight = w;
         this.rows = w.rows();
         this.cols = w.cols();
         int p = Kernels.get().panelRows();
@@ -58,6 +58,7 @@ final class Matrix {
                 this.blocks = t.bytes();
             }
         }
+        this.weight = panel > 0 ? null : w;
         this.rowBuffer = ThreadLocal.withInitial(() -> new float[cols]);
     }
 
@@ -71,19 +72,18 @@ final class Matrix {
 
     /** Writes row r as float32 into out[at, at + cols) (an embedding lookup). */
     void row(int r, float[] out, int at) {
-        switch (panel == 0 ? GgmlType.F16 : type) {
-            case F32 -> Panels.rowF32(values, cols, panel, r, out, at);
-            case Q8_0 -> Panels.rowQ8_0(blocks, scales, cols, panel, r, out, at);
-            case Q4_0 -> Panels.rowQ4_0(blocks, scales, cols, panel, r, out, at);
-            default -> {
-                if (at == 0) {
-                    weight.row(r, out);
-                } else {
-                    float[] tmp = rowBuffer.get();
-                    weight.row(r, tmp);
-                    System.arraycopy(tmp, 0, out, at, cols);
-                }
-            }
+        if (type == GgmlType.F32) {
+            Panels.rowF32(values, cols, panel, r, out, at);
+        } else if (type == GgmlType.Q8_0) {
+            Panels.rowQ8_0(blocks, scales, cols, panel, r, out, at);
+        } else if (type == GgmlType.Q4_0) {
+            Panels.rowQ4_0(blocks, scales, cols, panel, r, out, at);
+        } else if (at == 0) {
+            weight.row(r, out);
+        } else {
+            float[] tmp = rowBuffer.get();
+            weight.row(r, tmp);
+            System.arraycopy(tmp, 0, out, at, cols);
         }
     }
 
@@ -152,23 +152,23 @@ final class Matrix {
             throw new IllegalArgumentException(name + ": rows from " + from + " split a panel of " + panel);
         }
         int perRow = cols / 32;
+        int panelBytes = panel * (type == GgmlType.Q8_0 ? cols : cols / 2);
         for (int r0 = from; r0 < to; r0 += panel) {
             int p = r0 / panel;
             int valid = Math.min(panel, to - r0);
             if (type == GgmlType.F32) {
                 k.panel(values, p * cols * panel, cols, x, 0, cols, n, y, yOff + r0, yStride, valid);
+                continue;
+            }
+            int qo = p * panelBytes;
+            int dOff = p * perRow * panel;
+            boolean q8 = type == GgmlType.Q8_0;
+            if (n == 1 && q8) {
+                k.panelQ8_0(blocks, qo, scales, dOff, cols, x, 0, y, yOff + r0, valid);
             } else if (n == 1) {
-                int qo = p * panel * (type == GgmlType.Q8_0 ? cols : cols / 2);
-                int dOff = p * perRow * panel;
-                if (type == GgmlType.Q8_0) {
-                    k.panelQ8_0(blocks, qo, scales, dOff, cols, x, 0, y, yOff + r0, valid);
-                } else {
-                    k.panelQ4_0(blocks, qo, scales, dOff, cols, x, 0, y, yOff + r0, valid);
-                }
+                k.panelQ4_0(blocks, qo, scales, dOff, cols, x, 0, y, yOff + r0, valid);
             } else {
-                int qo = p * panel * (type == GgmlType.Q8_0 ? cols : cols / 2);
-                int dOff = p * perRow * panel;
-                if (type == GgmlType.Q8_0) {
+                if (q8) {
                     k.decodePanelQ8_0(blocks, qo, scales, dOff, cols, scratch);
                 } else {
                     k.decodePanelQ4_0(blocks, qo, scales, dOff, cols, scratch);
