@@ -8,17 +8,18 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Kernels} on the Vector API, at the CPU's width: 16 floats at a time where it has 512-bit
- * vectors (AVX-512), else 8 ({@code -Dlaai.vector.bits=256} asks for 8). int8 weights widen to float
- * in registers, so a quantized row is never written out as floats. Loaded by name only where the
+ * vectors (AVX-512), else 8 ({@code -Dlaai.vector.bits=256} asks for 8); a {@link Panels} panel is one
+ * vector wide. Quants widen to float in registers: a single stream never writes a quantized matrix
+ * out as floats, a batch one panel at a time. Loaded by name only where the
  * module is present (a JVM without it never links this class). The species are static constants:
  * C2 compiles the Vector API to plain SIMD instructions only for species it can fold.
  */
 final class VectorKernels extends Kernels {
 
     private static final VectorSpecies<Float> F = species();
-    /** Lanes of F: a Q8_0 or Q4_0 block of 32 values is 32 / L vectors. */
+    /** Lanes of F: the rows of a panel. */
     private static final int L = F.length();
-    /** As many bytes as F has lanes: the int8 quants that widen into one float vector. */
+    /** As many bytes as F has lanes: one panel column of quants, widened into one float vector. */
     private static final VectorSpecies<Byte> BQ = L == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
     /** The K-quant products stay at 8 lanes: their groups of 16 and 32 values widen in one step each. */
     private static final VectorSpecies<Float> Q = FloatVector.SPECIES_256;
