@@ -574,30 +574,22 @@ final class VectorKernels extends Kernels {
         return sum;
     }
 
-    /** e^−|g| into act first (one pass of {@link #exp(float[], int, int, float)}), then σ and the product. */
+    /** e^−|g| into act first (one pass of {@link #exp(float[], int, int, float)}), then σ and the product; the tail as the plain loop. */
     @Override
     void swiglu(float[] u, int go, int uo, float[] act, int ao, int n) {
-        int i = 0;
-        for (; i + L <= n; i += L) {
+        int full = n / L * L;
+        for (int i = 0; i < full; i += L) {
             FloatVector.fromArray(F, u, go + i).abs().neg().intoArray(act, ao + i);
         }
-        for (; i < n; i++) {
-            act[ao + i] = -Math.abs(u[go + i]);
-        }
-        exp(act, ao, n, 0f);
+        exp(act, ao, full, 0f);
         FloatVector one = FloatVector.broadcast(F, 1f);
-        i = 0;
-        for (; i + L <= n; i += L) {
+        for (int i = 0; i < full; i += L) {
             FloatVector g = FloatVector.fromArray(F, u, go + i);
             FloatVector e = FloatVector.fromArray(F, act, ao + i);
             FloatVector sigmoid = one.blend(e, g.lt(0f)).div(one.add(e));
             g.mul(sigmoid).mul(FloatVector.fromArray(F, u, uo + i)).intoArray(act, ao + i);
         }
-        for (; i < n; i++) {
-            float g = u[go + i];
-            float e = act[ao + i];
-            act[ao + i] = g * (g >= 0 ? 1f / (1f + e) : e / (1f + e)) * u[uo + i];
-        }
+        super.swiglu(u, go + full, uo + full, act, ao + full, n - full);
     }
 
     @Override
