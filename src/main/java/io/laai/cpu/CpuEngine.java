@@ -422,7 +422,7 @@ public final class CpuEngine implements Engine {
             int g = head / group;
             int base = kv.base(r, g);
             // key-major: whole vectors past the last key (KvLayout.columns), which weigh exactly 0
-            int padded = keyMajor ? (keys + KvLayout.ALIGN - 1) / KvLayout.ALIGN * KvLayout.ALIGN : keys;
+            int padded = keyMajor ? KvLayout.padded(keys) : keys;
             float[] scores = new float[padded];
             for (int j = 0; j < t; j++) {
                 int v = r * t + j;

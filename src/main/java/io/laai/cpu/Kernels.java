@@ -17,6 +17,9 @@ abstract class Kernels {
         return INSTANCE;
     }
 
+    /** The most float lanes any kernel set uses (512 bits): panels and padded KV columns fit whole in multiples of it. */
+    static final int WIDEST_LANES = 16;
+
     /** "vector (256-bit)" or "scalar (…why…)", for logs and the benchmark. */
     abstract String name();
 

@@ -15,11 +15,16 @@ package io.laai.cpu;
 record KvLayout(int kvHeads, int headDim, int capacity, boolean keyMajor) {
 
     /** Key-major columns come in multiples of this: the widest float vector's lanes. */
-    static final int ALIGN = 16;
+    static final int ALIGN = Kernels.WIDEST_LANES;
+
+    /** n rounded up to {@link #ALIGN}: the columns key-major kernels may run over for n keys. */
+    static int padded(int n) {
+        return (n + ALIGN - 1) / ALIGN * ALIGN;
+    }
 
     /** Columns a head holds: capacity, rounded up to {@link #ALIGN} when key-major. */
     int columns() {
-        return keyMajor ? (capacity + ALIGN - 1) / ALIGN * ALIGN : capacity;
+        return keyMajor ? padded(capacity) : capacity;
     }
 
     /** Floats one layer's array holds for {@code rows} rows. */

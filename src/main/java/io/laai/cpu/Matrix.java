@@ -98,7 +98,7 @@ final class Matrix {
     /**
      * Where a part of the rows may start, so that parts split no panel: a multiple of this.
      */
-    static final int PART_ALIGN = 16;
+    static final int PART_ALIGN = Kernels.WIDEST_LANES;
 
     /**
      * y[v·yStride + yOff + r] = W[r]·x[v·cols …] for rows r in [from, to) and the n vectors v of x.
