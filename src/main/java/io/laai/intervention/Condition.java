@@ -45,6 +45,11 @@ public record Condition(int layer, float[] centroid, float[] center, double thre
 
     /** state less the center (the state itself without one). */
     public float[] centered(float[] state) {
+        return centered(state, center);
+    }
+
+    /** state less center (the state itself where center is null). */
+    public static float[] centered(float[] state, float[] center) {
         if (center == null) {
             return state;
         }

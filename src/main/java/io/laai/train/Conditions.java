@@ -13,14 +13,16 @@ import io.laai.model.LanguageModel;
  * their prompts' last-token states, both centered on the anchor texts' mean state (generic text,
  * which stands for prompts the task does not mean), and a threshold halfway between the least
  * similar training prompt and the most similar anchor.
- * One instance serves a training's folds and final fit, so each demonstration's state is
- * computed once.
+ * One instance serves a training's folds and final fit, so each demonstration's state, and the
+ * anchors' centered states, are computed once.
  */
 final class Conditions {
 
     private final LanguageModel lm;
     private final int layer;
     private final Map<Demonstration, float[]> states = new IdentityHashMap<>();
+    private float[] center;
+    private List<float[]> anchors;
 
     Conditions(LanguageModel lm) {
         this.lm = lm;
@@ -28,13 +30,16 @@ final class Conditions {
     }
 
     Condition fit(List<Demonstration> train) {
-        float[] center = mean(Anchors.of(lm).stream().map(a -> a.promptStates()[layer]).toList());
-        Condition shape = new Condition(layer, new float[lm.config().hiddenSize()], center, 0);
-        List<float[]> own = train.stream().map(this::state).map(shape::centered).toList();
+        if (anchors == null) {
+            // The same for every fold and task of this training: the anchors' states, centered on their mean.
+            List<float[]> raw = Anchors.of(lm).stream().map(a -> a.promptStates()[layer]).toList();
+            center = mean(raw);
+            anchors = raw.stream().map(a -> Condition.centered(a, center)).toList();
+        }
+        List<float[]> own = train.stream().map(d -> Condition.centered(state(d), center)).toList();
         float[] centroid = mean(own);
         double weakestTask = own.stream().mapToDouble(s -> Condition.cosine(s, centroid)).min().orElse(1);
-        double strongestOther = Anchors.of(lm).stream()
-                .mapToDouble(a -> Condition.cosine(shape.centered(a.promptStates()[layer]), centroid)).max().orElse(-1);
+        double strongestOther = anchors.stream().mapToDouble(a -> Condition.cosine(a, centroid)).max().orElse(-1);
         return new Condition(layer, centroid, center, (weakestTask + strongestOther) / 2);
     }
 
