@@ -29,9 +29,11 @@ public final class CpuEngine implements Engine {
 
     /**
      * Matrices multiplied together into one output of width Σ rows (q, k, v; gate, up), split
-     * into parts of whole rows for the threads.
+     * into parts of whole rows for the threads: many for a batch (the threads balance each other),
+     * one a thread for a single vector, whose product streams each part's panels four at a time
+     * (shorter streams lost what the four gained).
      */
-    private record Group(Matrix[] ms, int[] offsets, int width, long macs, int[] partMatrix, int[] partFrom, int[] partTo) {
+    private record Group(Matrix[] ms, int[] offsets, int width, long macs, boolean interleaved, Parts batch, Parts single) {
         static Group of(int threads, Matrix... ms) {
             int[] offsets = new int[ms.length];
             int width = 0;
@@ -41,17 +43,25 @@ public final class CpuEngine implements Engine {
                 width += ms[i].rows;
                 macs += (long) ms[i].rows * ms[i].cols;
             }
+            return new Group(ms, offsets, width, macs, Arrays.stream(ms).anyMatch(Matrix::interleaved),
+                    Parts.of(ms, width, threads * 8), Parts.of(ms, width, threads));
+        }
+    }
+
+    /** Part p: rows [from[p], to[p]) of matrix[p]. */
+    private record Parts(int[] matrix, int[] from, int[] to) {
+        static Parts of(Matrix[] ms, int width, int count) {
             // parts start on panel boundaries (Matrix.PART_ALIGN)
             int a = Matrix.PART_ALIGN;
-            int chunk = Math.max(a, ((width + threads * 8 - 1) / (threads * 8) + a - 1) / a * a);
+            int chunk = Math.max(a, ((width + count - 1) / count + a - 1) / a * a);
             List<int[]> parts = new ArrayList<>();
             for (int i = 0; i < ms.length; i++) {
                 for (int r = 0; r < ms[i].rows; r += chunk) {
                     parts.add(new int[] {i, r, Math.min(ms[i].rows, r + chunk)});
                 }
             }
-            return new Group(ms, offsets, width, macs, parts.stream().mapToInt(p -> p[0]).toArray(),
-                    parts.stream().mapToInt(p -> p[1]).toArray(), parts.stream().mapToInt(p -> p[2]).toArray());
+            return new Parts(parts.stream().mapToInt(p -> p[0]).toArray(), parts.stream().mapToInt(p -> p[1]).toArray(),
+                    parts.stream().mapToInt(p -> p[2]).toArray());
         }
     }
 
@@ -81,6 +91,8 @@ public final class CpuEngine implements Engine {
     private final float[] sin;
     private final Parallel parallel;
     private final ThreadLocal<float[]> scratch;
+    /** The calling thread's batch, interleaved for the panels' kernels (grown as batches grow). */
+    private final ThreadLocal<float[]> interleaved = ThreadLocal.withInitial(() -> new float[0]);
     private final Map<String, Long> bytesByType = new TreeMap<>();
     /** The KV layout of this engine's caches and cacheless passes (see {@link KvLayout}); tests set both. */
     private boolean keyMajor;
@@ -351,9 +363,21 @@ public final class CpuEngine implements Engine {
 
     /** y (n × group width) = x (n × cols) · each matrix of the group, spread over the threads. */
     private void multiply(Group g, float[] x, int n, float[] y) {
-        parallel.forEach(g.partMatrix.length, g.macs * n, p -> {
-            int m = g.partMatrix[p];
-            g.ms[m].multiply(x, n, y, g.width, g.offsets[m], g.partFrom[p], g.partTo[p], scratch.get());
+        Parts parts = n == 1 ? g.single : g.batch;
+        float[] xt = null;
+        if (n > 1 && g.interleaved) {
+            int cols = g.ms[0].cols;
+            xt = interleaved.get();
+            if (xt.length < n * cols) {
+                xt = new float[n * cols];
+                interleaved.set(xt);
+            }
+            Kernels.get().interleave(x, n, cols, xt);
+        }
+        float[] xi = xt;
+        parallel.forEach(parts.matrix.length, g.macs * n, p -> {
+            int m = parts.matrix[p];
+            g.ms[m].multiply(x, xi, n, y, g.width, g.offsets[m], parts.from[p], parts.to[p], scratch.get());
         });
     }
 

@@ -29,14 +29,53 @@ abstract class Kernels {
     abstract int panelRows();
 
     /**
-     * One F32 panel (P rows, column-interleaved as {@link Panels} lays them out, at w[wo]) against
-     * n vectors of x (at xo + v·xs): y[yo + v·ys + r] = row r · vector v for r &lt; valid (the rows the
-     * panel really has; the padding is not written).
+     * The width of the next block of a batch's vectors, with {@code remaining} vectors left: the
+     * blocks {@link #panel} crosses a panel with, one kernel each.
      */
-    abstract void panel(float[] w, int wo, int cols, float[] x, int xo, int xs, int n, float[] y, int yo, int ys, int valid);
+    abstract int block(int remaining);
+
+    /**
+     * n vectors of cols (vector v at x[v·cols]) interleaved into xt (n·cols): block by block
+     * ({@link #block}), each block column by column, so that a block's values of one column lie
+     * side by side. What {@link #panel} multiplies.
+     */
+    final void interleave(float[] x, int n, int cols, float[] xt) {
+        for (int v = 0; v < n;) {
+            int m = block(n - v);
+            int base = v * cols;
+            for (int j = 0; j < m; j++) {
+                int from = (v + j) * cols;
+                for (int i = 0; i < cols; i++) {
+                    xt[base + i * m + j] = x[from + i];
+                }
+            }
+            v += m;
+        }
+    }
+
+    /**
+     * One F32 panel (P rows, column-interleaved as {@link Panels} lays them out, at w[wo]) against
+     * n vectors, {@link #interleave}d in xt: y[yo + v·ys + r] = row r · vector v for r &lt; valid
+     * (the rows the panel really has; the padding is not written).
+     */
+    abstract void panel(float[] w, int wo, int cols, float[] xt, int n, float[] y, int yo, int ys, int valid);
 
     /** One Q8_0 panel (quants at q[qo…], scales at d[dOff…]) against one vector, multiplied in place. */
     abstract void panelQ8_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] x, int xo, float[] y, int yo, int valid);
+
+    /**
+     * Four full Q8_0 panels, {@code stride} panels apart (panel k's quants at q[qo + k·stride·cols·P],
+     * scales at d[dOff + k·stride·cols/32·P], products at y[yo + k·stride·P]), against one vector:
+     * four streams through memory at once, which a single stream needs to come near the memory's
+     * bandwidth.
+     */
+    void panelsQ8_0(byte[] q, int qo, float[] d, int dOff, int stride, int cols, float[] x, int xo, float[] y, int yo) {
+        int p = panelRows();
+        for (int k = 0; k < 4; k++) {
+            panelQ8_0(q, qo + k * stride * cols * p, d, dOff + k * stride * (cols / 32) * p, cols, x, xo, y,
+                    yo + k * stride * p, p);
+        }
+    }
 
     /** One Q4_0 panel against one vector, multiplied in place. */
     abstract void panelQ4_0(byte[] q, int qo, float[] d, int dOff, int cols, float[] x, int xo, float[] y, int yo, int valid);

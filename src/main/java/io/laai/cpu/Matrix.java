@@ -8,7 +8,7 @@ import io.laai.model.Weight;
 /**
  * A weight matrix (rows × cols, y = W·x) held in its file's precision. F32, Q8_0 and Q4_0 lie in
  * {@link Panels} (column-interleaved panels of the kernels' lane count): a single vector multiplies
- * them in place, a batch decodes a panel once and crosses it with twelve vectors at a time. Other
+ * them in place, a batch decodes a panel once and crosses it with blocks of its vectors. Other
  * types lie as the file stores them: Q4_K and Q6_K rows are multiplied in place by a single vector;
  * otherwise (F16, BF16, the other K-quants…, and those two in a batch) rows decode into the calling
  * thread's scratch, bit for bit as llama.cpp dequantizes them, and each decoded row serves every
@@ -107,12 +107,14 @@ final class Matrix {
      * quantized). Other types: one vector multiplies Q4_K and Q6_K rows in place; otherwise rows go
      * by blocks of {@link #ROW_BLOCK} (decoded once into the thread's scratch), and each group of
      * four vectors crosses the block two rows at a time.
-     * scratch: at least {@link #scratchRows()} × cols floats, this thread's own.
+     * xt: x {@link Kernels#interleave}d, what panels take for a batch (n &gt; 1; may be null
+     * otherwise, and for the types without panels). scratch: at least {@link #scratchRows()} × cols
+     * floats, this thread's own.
      */
-    void multiply(float[] x, int n, float[] y, int yStride, int yOff, int from, int to, float[] scratch) {
+    void multiply(float[] x, float[] xt, int n, float[] y, int yStride, int yOff, int from, int to, float[] scratch) {
         Kernels k = Kernels.get();
         if (panel > 0) {
-            multiplyPanels(k, x, n, y, yStride, yOff, from, to, scratch);
+            multiplyPanels(k, n == 1 ? x : xt, n, y, yStride, yOff, from, to, scratch);
             return;
         }
         if (n == 1 && (type == GgmlType.Q4_K || type == GgmlType.Q6_K)) {
@@ -146,6 +148,12 @@ final class Matrix {
         }
     }
 
+    /** Whether a batch's product takes x interleaved (the types held in panels). */
+    boolean interleaved() {
+        return panel > 0;
+    }
+
+    /** x: one vector, or n interleaved. */
     private void multiplyPanels(Kernels k, float[] x, int n, float[] y, int yStride, int yOff, int from, int to,
             float[] scratch) {
         if (from % panel != 0) {
@@ -153,11 +161,20 @@ final class Matrix {
         }
         int perRow = cols / 32;
         int panelBytes = panel * (type == GgmlType.Q8_0 ? cols : cols / 2);
+        if (n == 1 && type == GgmlType.Q8_0) {
+            // four streams at once over the quarters of the part's full panels, then the rest one by one
+            int first = from / panel;
+            int quarter = (to - from) / panel / 4;
+            for (int p = first; p < first + quarter; p++) {
+                k.panelsQ8_0(blocks, p * panelBytes, scales, p * perRow * panel, quarter, cols, x, 0, y, yOff + p * panel);
+            }
+            from += 4 * quarter * panel;
+        }
         for (int r0 = from; r0 < to; r0 += panel) {
             int p = r0 / panel;
             int valid = Math.min(panel, to - r0);
             if (type == GgmlType.F32) {
-                k.panel(values, p * cols * panel, cols, x, 0, cols, n, y, yOff + r0, yStride, valid);
+                k.panel(values, p * cols * panel, cols, x, n, y, yOff + r0, yStride, valid);
                 continue;
             }
             int qo = p * panelBytes;
@@ -173,7 +190,7 @@ final class Matrix {
                 } else {
                     k.decodePanelQ4_0(blocks, qo, scales, dOff, cols, scratch);
                 }
-                k.panel(scratch, 0, cols, x, 0, cols, n, y, yOff + r0, yStride, valid);
+                k.panel(scratch, 0, cols, x, n, y, yOff + r0, yStride, valid);
             }
         }
     }

@@ -112,13 +112,19 @@ final class ScalarKernels extends Kernels {
     }
 
     @Override
-    void panel(float[] w, int wo, int cols, float[] x, int xo, int xs, int n, float[] y, int yo, int ys, int valid) {
+    int block(int remaining) {
+        return 1;
+    }
+
+    @Override
+    void panel(float[] w, int wo, int cols, float[] xt, int n, float[] y, int yo, int ys, int valid) {
+        // blocks of one: xt is x as it was
         float[] acc = new float[P];
         for (int v = 0; v < n; v++) {
             java.util.Arrays.fill(acc, 0f);
-            int xv = xo + v * xs;
+            int xv = v * cols;
             for (int i = 0; i < cols; i++) {
-                float xi = x[xv + i];
+                float xi = xt[xv + i];
                 int o = wo + i * P;
                 for (int r = 0; r < P; r++) {
                     acc[r] += w[o + r] * xi;

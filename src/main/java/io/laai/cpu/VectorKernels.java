@@ -89,29 +89,40 @@ final class VectorKernels extends Kernels {
         }
     }
 
-    // A panel against twelve vectors keeps twelve independent FMA chains (one FMA waits four
-    // cycles), each column load serving all twelve (1.25-1.7x eight in a microbenchmark, with 23
-    // of the 32 AVX-512 registers live); fewer vectors fall to eight, four, then one, whose chain
-    // is split over columns instead.
+    // A panel against a block of vectors keeps one FMA chain per vector (one FMA waits four cycles,
+    // two issue a cycle: eight chains at the least), each column load serving the whole block. The
+    // block's values of one column lie side by side (Kernels.interleave): with each vector's own
+    // row to index, the twelve-vector kernel ran out of general registers and reached 60 billion
+    // multiply-adds a second on one thread; interleaved, 66-72 (twelve) and 72 (sixteen, 18 of the
+    // 32 AVX-512 registers live). Twenty-four reached 81 written out, but with the stores' helper
+    // C2 stopped inlining within it (17). AVX2 has 16 registers: its blocks stop at twelve.
 
     @Override
-    void panel(float[] w, int wo, int cols, float[] x, int xo, int xs, int n, float[] y, int yo, int ys, int valid) {
-        int v = 0;
-        for (; v + 12 <= n; v += 12) {
-            panel12(w, wo, cols, x, xo + v * xs, xs, y, yo + v * ys, ys, valid);
+    int block(int remaining) {
+        if (L == 16 && remaining >= 16) {
+            return 16;
         }
-        for (; v + 8 <= n; v += 8) {
-            panel8(w, wo, cols, x, xo + v * xs, xs, y, yo + v * ys, ys, valid);
-        }
-        for (; v + 4 <= n; v += 4) {
-            panel4(w, wo, cols, x, xo + v * xs, xs, y, yo + v * ys, ys, valid);
-        }
-        for (; v < n; v++) {
-            panel1(w, wo, cols, x, xo + v * xs, y, yo + v * ys, valid);
+        return remaining >= 12 ? 12 : remaining >= 8 ? 8 : remaining >= 4 ? 4 : 1;
+    }
+
+    @Override
+    void panel(float[] w, int wo, int cols, float[] xt, int n, float[] y, int yo, int ys, int valid) {
+        for (int v = 0; v < n;) {
+            int m = block(n - v);
+            int xo = v * cols;
+            int out = yo + v * ys;
+            switch (m) {
+                case 16 -> panel16(w, wo, cols, xt, xo, y, out, ys, valid);
+                case 12 -> panel12(w, wo, cols, xt, xo, y, out, ys, valid);
+                case 8 -> panel8(w, wo, cols, xt, xo, y, out, ys, valid);
+                case 4 -> panel4(w, wo, cols, xt, xo, y, out, ys, valid);
+                default -> panel1(w, wo, cols, xt, xo, y, out, valid);
+            }
+            v += m;
         }
     }
 
-    private static void panel12(float[] w, int wo, int cols, float[] x, int xo, int xs, float[] y, int yo, int ys, int valid) {
+    private static void panel16(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys, int valid) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -124,31 +135,76 @@ final class VectorKernels extends Kernels {
         FloatVector a9 = FloatVector.zero(F);
         FloatVector a10 = FloatVector.zero(F);
         FloatVector a11 = FloatVector.zero(F);
-        int x1 = xo + xs;
-        int x2 = x1 + xs;
-        int x3 = x2 + xs;
-        int x4 = x3 + xs;
-        int x5 = x4 + xs;
-        int x6 = x5 + xs;
-        int x7 = x6 + xs;
-        int x8 = x7 + xs;
-        int x9 = x8 + xs;
-        int x10 = x9 + xs;
-        int x11 = x10 + xs;
+        FloatVector a12 = FloatVector.zero(F);
+        FloatVector a13 = FloatVector.zero(F);
+        FloatVector a14 = FloatVector.zero(F);
+        FloatVector a15 = FloatVector.zero(F);
         for (int i = 0; i < cols; i++) {
             FloatVector u = FloatVector.fromArray(F, w, wo + i * L);
-            a0 = u.fma(at(x[xo + i]), a0);
-            a1 = u.fma(at(x[x1 + i]), a1);
-            a2 = u.fma(at(x[x2 + i]), a2);
-            a3 = u.fma(at(x[x3 + i]), a3);
-            a4 = u.fma(at(x[x4 + i]), a4);
-            a5 = u.fma(at(x[x5 + i]), a5);
-            a6 = u.fma(at(x[x6 + i]), a6);
-            a7 = u.fma(at(x[x7 + i]), a7);
-            a8 = u.fma(at(x[x8 + i]), a8);
-            a9 = u.fma(at(x[x9 + i]), a9);
-            a10 = u.fma(at(x[x10 + i]), a10);
-            a11 = u.fma(at(x[x11 + i]), a11);
+            int c = xo + i * 16;
+            a0 = u.fma(at(xt[c]), a0);
+            a1 = u.fma(at(xt[c + 1]), a1);
+            a2 = u.fma(at(xt[c + 2]), a2);
+            a3 = u.fma(at(xt[c + 3]), a3);
+            a4 = u.fma(at(xt[c + 4]), a4);
+            a5 = u.fma(at(xt[c + 5]), a5);
+            a6 = u.fma(at(xt[c + 6]), a6);
+            a7 = u.fma(at(xt[c + 7]), a7);
+            a8 = u.fma(at(xt[c + 8]), a8);
+            a9 = u.fma(at(xt[c + 9]), a9);
+            a10 = u.fma(at(xt[c + 10]), a10);
+            a11 = u.fma(at(xt[c + 11]), a11);
+            a12 = u.fma(at(xt[c + 12]), a12);
+            a13 = u.fma(at(xt[c + 13]), a13);
+            a14 = u.fma(at(xt[c + 14]), a14);
+            a15 = u.fma(at(xt[c + 15]), a15);
+        }
+        store(a0, y, yo, valid);
+        store(a1, y, yo + ys, valid);
+        store(a2, y, yo + 2 * ys, valid);
+        store(a3, y, yo + 3 * ys, valid);
+        store(a4, y, yo + 4 * ys, valid);
+        store(a5, y, yo + 5 * ys, valid);
+        store(a6, y, yo + 6 * ys, valid);
+        store(a7, y, yo + 7 * ys, valid);
+        store(a8, y, yo + 8 * ys, valid);
+        store(a9, y, yo + 9 * ys, valid);
+        store(a10, y, yo + 10 * ys, valid);
+        store(a11, y, yo + 11 * ys, valid);
+        store(a12, y, yo + 12 * ys, valid);
+        store(a13, y, yo + 13 * ys, valid);
+        store(a14, y, yo + 14 * ys, valid);
+        store(a15, y, yo + 15 * ys, valid);
+    }
+
+    private static void panel12(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys, int valid) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F);
+        FloatVector a5 = FloatVector.zero(F);
+        FloatVector a6 = FloatVector.zero(F);
+        FloatVector a7 = FloatVector.zero(F);
+        FloatVector a8 = FloatVector.zero(F);
+        FloatVector a9 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        for (int i = 0; i < cols; i++) {
+            FloatVector u = FloatVector.fromArray(F, w, wo + i * L);
+            int c = xo + i * 12;
+            a0 = u.fma(at(xt[c]), a0);
+            a1 = u.fma(at(xt[c + 1]), a1);
+            a2 = u.fma(at(xt[c + 2]), a2);
+            a3 = u.fma(at(xt[c + 3]), a3);
+            a4 = u.fma(at(xt[c + 4]), a4);
+            a5 = u.fma(at(xt[c + 5]), a5);
+            a6 = u.fma(at(xt[c + 6]), a6);
+            a7 = u.fma(at(xt[c + 7]), a7);
+            a8 = u.fma(at(xt[c + 8]), a8);
+            a9 = u.fma(at(xt[c + 9]), a9);
+            a10 = u.fma(at(xt[c + 10]), a10);
+            a11 = u.fma(at(xt[c + 11]), a11);
         }
         store(a0, y, yo, valid);
         store(a1, y, yo + ys, valid);
@@ -164,7 +220,7 @@ final class VectorKernels extends Kernels {
         store(a11, y, yo + 11 * ys, valid);
     }
 
-    private static void panel8(float[] w, int wo, int cols, float[] x, int xo, int xs, float[] y, int yo, int ys, int valid) {
+    private static void panel8(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys, int valid) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -173,23 +229,17 @@ final class VectorKernels extends Kernels {
         FloatVector a5 = FloatVector.zero(F);
         FloatVector a6 = FloatVector.zero(F);
         FloatVector a7 = FloatVector.zero(F);
-        int x1 = xo + xs;
-        int x2 = x1 + xs;
-        int x3 = x2 + xs;
-        int x4 = x3 + xs;
-        int x5 = x4 + xs;
-        int x6 = x5 + xs;
-        int x7 = x6 + xs;
         for (int i = 0; i < cols; i++) {
             FloatVector u = FloatVector.fromArray(F, w, wo + i * L);
-            a0 = u.fma(at(x[xo + i]), a0);
-            a1 = u.fma(at(x[x1 + i]), a1);
-            a2 = u.fma(at(x[x2 + i]), a2);
-            a3 = u.fma(at(x[x3 + i]), a3);
-            a4 = u.fma(at(x[x4 + i]), a4);
-            a5 = u.fma(at(x[x5 + i]), a5);
-            a6 = u.fma(at(x[x6 + i]), a6);
-            a7 = u.fma(at(x[x7 + i]), a7);
+            int c = xo + i * 8;
+            a0 = u.fma(at(xt[c]), a0);
+            a1 = u.fma(at(xt[c + 1]), a1);
+            a2 = u.fma(at(xt[c + 2]), a2);
+            a3 = u.fma(at(xt[c + 3]), a3);
+            a4 = u.fma(at(xt[c + 4]), a4);
+            a5 = u.fma(at(xt[c + 5]), a5);
+            a6 = u.fma(at(xt[c + 6]), a6);
+            a7 = u.fma(at(xt[c + 7]), a7);
         }
         store(a0, y, yo, valid);
         store(a1, y, yo + ys, valid);
@@ -201,20 +251,18 @@ final class VectorKernels extends Kernels {
         store(a7, y, yo + 7 * ys, valid);
     }
 
-    private static void panel4(float[] w, int wo, int cols, float[] x, int xo, int xs, float[] y, int yo, int ys, int valid) {
+    private static void panel4(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys, int valid) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
-        int x1 = xo + xs;
-        int x2 = x1 + xs;
-        int x3 = x2 + xs;
         for (int i = 0; i < cols; i++) {
             FloatVector u = FloatVector.fromArray(F, w, wo + i * L);
-            a0 = u.fma(at(x[xo + i]), a0);
-            a1 = u.fma(at(x[x1 + i]), a1);
-            a2 = u.fma(at(x[x2 + i]), a2);
-            a3 = u.fma(at(x[x3 + i]), a3);
+            int c = xo + i * 4;
+            a0 = u.fma(at(xt[c]), a0);
+            a1 = u.fma(at(xt[c + 1]), a1);
+            a2 = u.fma(at(xt[c + 2]), a2);
+            a3 = u.fma(at(xt[c + 3]), a3);
         }
         store(a0, y, yo, valid);
         store(a1, y, yo + ys, valid);
@@ -261,6 +309,55 @@ final class VectorKernels extends Kernels {
             acc = s0.add(s1).add(s2.add(s3)).fma(FloatVector.fromArray(F, d, dOff + b * L), acc);
         }
         store(acc, y, yo, valid);
+    }
+
+    // A single stream from memory: one panel at a time leaves so many conversions waiting on each
+    // load that too few loads are in flight (8 billion values/s from memory against 21 from cache,
+    // one thread, in a microbenchmark); four panels far apart keep four streams going and share
+    // each column's broadcast of x (12-14 billion from memory, 27-29 from cache).
+    @Override
+    void panelsQ8_0(byte[] q, int qo, float[] d, int dOff, int stride, int cols, float[] x, int xo, float[] y, int yo) {
+        int qs = stride * cols * L;
+        int ds = stride * (cols / 32) * L;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int b = 0; b < cols / 32; b++) {
+            int o = qo + b * 32 * L;
+            int xb = xo + b * 32;
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            FloatVector t0 = s0;
+            FloatVector t1 = s0;
+            FloatVector t2 = s0;
+            FloatVector t3 = s0;
+            for (int j = 0; j < 32; j += 2) {
+                FloatVector x0 = at(x[xb + j]);
+                FloatVector x1 = at(x[xb + j + 1]);
+                int c = o + j * L;
+                s0 = widen(q, c).fma(x0, s0);
+                s1 = widen(q, c + qs).fma(x0, s1);
+                s2 = widen(q, c + 2 * qs).fma(x0, s2);
+                s3 = widen(q, c + 3 * qs).fma(x0, s3);
+                t0 = widen(q, c + L).fma(x1, t0);
+                t1 = widen(q, c + qs + L).fma(x1, t1);
+                t2 = widen(q, c + 2 * qs + L).fma(x1, t2);
+                t3 = widen(q, c + 3 * qs + L).fma(x1, t3);
+            }
+            int dc = dOff + b * L;
+            a0 = s0.add(t0).fma(FloatVector.fromArray(F, d, dc), a0);
+            a1 = s1.add(t1).fma(FloatVector.fromArray(F, d, dc + ds), a1);
+            a2 = s2.add(t2).fma(FloatVector.fromArray(F, d, dc + 2 * ds), a2);
+            a3 = s3.add(t3).fma(FloatVector.fromArray(F, d, dc + 3 * ds), a3);
+        }
+        int ys = stride * L;
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + ys);
+        a2.intoArray(y, yo + 2 * ys);
+        a3.intoArray(y, yo + 3 * ys);
     }
 
     @Override

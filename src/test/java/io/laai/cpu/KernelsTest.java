@@ -74,8 +74,8 @@ class KernelsTest {
     }
 
     /**
-     * F32, Q8_0 and Q4_0 panels, 21 rows (the last panel padded) × 96 columns, against 1, 3, 5, 13
-     * and 25 vectors (every path of the panel kernels): rows read back from the panels are the rows as
+     * F32, Q8_0 and Q4_0 panels, 21 rows (the last panel padded) × 96 columns, against 1, 3, 5, 13,
+     * 16, 25, 32 and 45 vectors (every block width of the panel kernels, interleaved): rows read back from the panels are the rows as
      * llama.cpp dequantizes them, exactly, and the products are those rows times the vectors.
      */
     private static void panels(Kernels k) {
@@ -109,8 +109,10 @@ class KernelsTest {
                 assertArrayEquals(java.util.Arrays.copyOfRange(rowMajor, r * cols, (r + 1) * cols),
                         java.util.Arrays.copyOfRange(row, 3, 3 + cols), 0f, type + " row " + r + " from its panel");
             }
-            for (int n : new int[] {1, 3, 5, 13, 25}) {
+            for (int n : new int[] {1, 3, 5, 13, 16, 25, 32, 45}) {
                 float[] x = floats(n * cols);
+                float[] xt = new float[n * cols];
+                k.interleave(x, n, cols, xt);
                 int ys = rows + 2;
                 float[] y = new float[n * ys];
                 float[] scratch = new float[p * cols];
@@ -118,7 +120,7 @@ class KernelsTest {
                     int valid = Math.min(p, rows - panel * p);
                     int yo = 1 + panel * p;
                     if (type == GgmlType.F32) {
-                        k.panel(w, panel * p * cols, cols, x, 0, cols, n, y, yo, ys, valid);
+                        k.panel(w, panel * p * cols, cols, xt, n, y, yo, ys, valid);
                         continue;
                     }
                     int qo = panel * p * (type == GgmlType.Q8_0 ? cols : cols / 2);
@@ -133,7 +135,7 @@ class KernelsTest {
                         } else {
                             k.decodePanelQ4_0(q, qo, d, dOff, cols, scratch);
                         }
-                        k.panel(scratch, 0, cols, x, 0, cols, n, y, yo, ys, valid);
+                        k.panel(scratch, 0, cols, xt, n, y, yo, ys, valid);
                     }
                 }
                 for (int v = 0; v < n; v++) {
@@ -144,6 +146,40 @@ class KernelsTest {
                                 k.name() + " " + type + " row " + r + ", vector " + v + " of " + n);
                     }
                     assertEquals(0f, y[v * ys + rows + 1], type + ": the padding is not written");
+                }
+            }
+        }
+    }
+
+    /**
+     * Four Q8_0 panels two apart (8 panels of 96 columns) against one vector at once: each panel's
+     * products are what the one-panel kernel gives it, and no other row of y is written.
+     */
+    private static void fourStreams(Kernels k) {
+        int p = k.panelRows();
+        int cols = 96;
+        int rows = 8 * p;
+        byte[] file = blocks(rows * cols / 32, 34, 0);
+        float[] d = new float[rows * cols / 32];
+        byte[] q = Panels.quantized(file, 34, rows, cols, p, d);
+        float[] rowMajor = new PackedTensor(new long[] {rows, cols}, GgmlType.Q8_0, file).host().data();
+        float[] x = floats(cols + 3);
+        float[] each = new float[rows + 1];
+        for (int panel = 0; panel < 8; panel++) {
+            k.panelQ8_0(q, panel * p * cols, d, panel * p * cols / 32, cols, x, 3, each, 1 + panel * p, p);
+        }
+        for (int first : new int[] {0, 1}) {
+            float[] four = new float[rows + 1];
+            k.panelsQ8_0(q, first * p * cols, d, first * p * cols / 32, 2, cols, x, 3, four, 1 + first * p);
+            for (int panel = 0; panel < 8; panel++) {
+                for (int r = 0; r < p; r++) {
+                    int at = 1 + panel * p + r;
+                    if ((panel - first) % 2 == 0 && panel >= first) {
+                        float[] wr = java.util.Arrays.copyOfRange(rowMajor, (panel * p + r) * cols, (panel * p + r + 1) * cols);
+                        assertEquals(each[at], four[at], 1e-5f * sumOfAbs(wr, x, 3), k.name() + " panel " + panel + " row " + r);
+                    } else {
+                        assertEquals(0f, four[at], k.name() + ": panel " + panel + " is not one of the four from " + first);
+                    }
                 }
             }
         }
@@ -226,6 +262,7 @@ class KernelsTest {
         }
         for (Kernels k : new Kernels[] {plain, vector}) {
             panels(k);
+            fourStreams(k);
         }
         // Attention scores over 37 key-major keys of 8 dimensions, read to 48 (the padded columns), some masked.
         float[] q = floats(8 + 2);
