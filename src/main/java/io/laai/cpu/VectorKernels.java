@@ -107,22 +107,32 @@ final class VectorKernels extends Kernels {
 
     @Override
     void panel(float[] w, int wo, int cols, float[] xt, int n, float[] y, int yo, int ys, int valid) {
+        if (valid < L) {
+            // The kernels store whole vectors: a padded panel's products land here first. (A branch
+            // per store in each kernel made C2 stop inlining the sixteen-vector kernel's last stores.)
+            float[] whole = new float[n * L];
+            panel(w, wo, cols, xt, n, whole, 0, L, L);
+            for (int v = 0; v < n; v++) {
+                System.arraycopy(whole, v * L, y, yo + v * ys, valid);
+            }
+            return;
+        }
         for (int v = 0; v < n;) {
             int m = block(n - v);
             int xo = v * cols;
             int out = yo + v * ys;
             switch (m) {
-                case 16 -> panel16(w, wo, cols, xt, xo, y, out, ys, valid);
-                case 12 -> panel12(w, wo, cols, xt, xo, y, out, ys, valid);
-                case 8 -> panel8(w, wo, cols, xt, xo, y, out, ys, valid);
-                case 4 -> panel4(w, wo, cols, xt, xo, y, out, ys, valid);
-                default -> panel1(w, wo, cols, xt, xo, y, out, valid);
+                case 16 -> panel16(w, wo, cols, xt, xo, y, out, ys);
+                case 12 -> panel12(w, wo, cols, xt, xo, y, out, ys);
+                case 8 -> panel8(w, wo, cols, xt, xo, y, out, ys);
+                case 4 -> panel4(w, wo, cols, xt, xo, y, out, ys);
+                default -> panel1(w, wo, cols, xt, xo, y, out);
             }
             v += m;
         }
     }
 
-    private static void panel16(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys, int valid) {
+    private static void panel16(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -159,25 +169,25 @@ final class VectorKernels extends Kernels {
             a14 = u.fma(at(xt[c + 14]), a14);
             a15 = u.fma(at(xt[c + 15]), a15);
         }
-        store(a0, y, yo, valid);
-        store(a1, y, yo + ys, valid);
-        store(a2, y, yo + 2 * ys, valid);
-        store(a3, y, yo + 3 * ys, valid);
-        store(a4, y, yo + 4 * ys, valid);
-        store(a5, y, yo + 5 * ys, valid);
-        store(a6, y, yo + 6 * ys, valid);
-        store(a7, y, yo + 7 * ys, valid);
-        store(a8, y, yo + 8 * ys, valid);
-        store(a9, y, yo + 9 * ys, valid);
-        store(a10, y, yo + 10 * ys, valid);
-        store(a11, y, yo + 11 * ys, valid);
-        store(a12, y, yo + 12 * ys, valid);
-        store(a13, y, yo + 13 * ys, valid);
-        store(a14, y, yo + 14 * ys, valid);
-        store(a15, y, yo + 15 * ys, valid);
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + ys);
+        a2.intoArray(y, yo + 2 * ys);
+        a3.intoArray(y, yo + 3 * ys);
+        a4.intoArray(y, yo + 4 * ys);
+        a5.intoArray(y, yo + 5 * ys);
+        a6.intoArray(y, yo + 6 * ys);
+        a7.intoArray(y, yo + 7 * ys);
+        a8.intoArray(y, yo + 8 * ys);
+        a9.intoArray(y, yo + 9 * ys);
+        a10.intoArray(y, yo + 10 * ys);
+        a11.intoArray(y, yo + 11 * ys);
+        a12.intoArray(y, yo + 12 * ys);
+        a13.intoArray(y, yo + 13 * ys);
+        a14.intoArray(y, yo + 14 * ys);
+        a15.intoArray(y, yo + 15 * ys);
     }
 
-    private static void panel12(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys, int valid) {
+    private static void panel12(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -206,21 +216,21 @@ final class VectorKernels extends Kernels {
             a10 = u.fma(at(xt[c + 10]), a10);
             a11 = u.fma(at(xt[c + 11]), a11);
         }
-        store(a0, y, yo, valid);
-        store(a1, y, yo + ys, valid);
-        store(a2, y, yo + 2 * ys, valid);
-        store(a3, y, yo + 3 * ys, valid);
-        store(a4, y, yo + 4 * ys, valid);
-        store(a5, y, yo + 5 * ys, valid);
-        store(a6, y, yo + 6 * ys, valid);
-        store(a7, y, yo + 7 * ys, valid);
-        store(a8, y, yo + 8 * ys, valid);
-        store(a9, y, yo + 9 * ys, valid);
-        store(a10, y, yo + 10 * ys, valid);
-        store(a11, y, yo + 11 * ys, valid);
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + ys);
+        a2.intoArray(y, yo + 2 * ys);
+        a3.intoArray(y, yo + 3 * ys);
+        a4.intoArray(y, yo + 4 * ys);
+        a5.intoArray(y, yo + 5 * ys);
+        a6.intoArray(y, yo + 6 * ys);
+        a7.intoArray(y, yo + 7 * ys);
+        a8.intoArray(y, yo + 8 * ys);
+        a9.intoArray(y, yo + 9 * ys);
+        a10.intoArray(y, yo + 10 * ys);
+        a11.intoArray(y, yo + 11 * ys);
     }
 
-    private static void panel8(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys, int valid) {
+    private static void panel8(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -241,17 +251,17 @@ final class VectorKernels extends Kernels {
             a6 = u.fma(at(xt[c + 6]), a6);
             a7 = u.fma(at(xt[c + 7]), a7);
         }
-        store(a0, y, yo, valid);
-        store(a1, y, yo + ys, valid);
-        store(a2, y, yo + 2 * ys, valid);
-        store(a3, y, yo + 3 * ys, valid);
-        store(a4, y, yo + 4 * ys, valid);
-        store(a5, y, yo + 5 * ys, valid);
-        store(a6, y, yo + 6 * ys, valid);
-        store(a7, y, yo + 7 * ys, valid);
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + ys);
+        a2.intoArray(y, yo + 2 * ys);
+        a3.intoArray(y, yo + 3 * ys);
+        a4.intoArray(y, yo + 4 * ys);
+        a5.intoArray(y, yo + 5 * ys);
+        a6.intoArray(y, yo + 6 * ys);
+        a7.intoArray(y, yo + 7 * ys);
     }
 
-    private static void panel4(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys, int valid) {
+    private static void panel4(float[] w, int wo, int cols, float[] xt, int xo, float[] y, int yo, int ys) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -264,13 +274,13 @@ final class VectorKernels extends Kernels {
             a2 = u.fma(at(xt[c + 2]), a2);
             a3 = u.fma(at(xt[c + 3]), a3);
         }
-        store(a0, y, yo, valid);
-        store(a1, y, yo + ys, valid);
-        store(a2, y, yo + 2 * ys, valid);
-        store(a3, y, yo + 3 * ys, valid);
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + ys);
+        a2.intoArray(y, yo + 2 * ys);
+        a3.intoArray(y, yo + 3 * ys);
     }
 
-    private static void panel1(float[] w, int wo, int cols, float[] x, int xo, float[] y, int yo, int valid) {
+    private static void panel1(float[] w, int wo, int cols, float[] x, int xo, float[] y, int yo) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -286,7 +296,7 @@ final class VectorKernels extends Kernels {
         for (; i < cols; i++) {
             a0 = FloatVector.fromArray(F, w, wo + i * L).fma(at(x[xo + i]), a0);
         }
-        store(a0.add(a1).add(a2.add(a3)), y, yo, valid);
+        a0.add(a1).add(a2.add(a3)).intoArray(y, yo);
     }
 
     @Override

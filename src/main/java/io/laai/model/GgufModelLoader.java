@@ -2,9 +2,9 @@ package io.laai.model;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Maps a GGUF file to LAAI's model: config from {@code <arch>.*} metadata with explicit defaults
@@ -83,71 +83,75 @@ public final class GgufModelLoader {
         return ids;
     }
 
+    /** Q or K (weight or bias), its rows un-permuted from llama.cpp's interleaved rotary layout where it has one. */
+    private static Supplier<Weight> rotary(GgufFile g, String name, boolean interleaved, int heads) {
+        Supplier<Weight> read = read(g, name);
+        return interleaved ? () -> Rotary.interleavedToHalf(read.get(), heads) : read;
+    }
+
+    /** How tensor name is read; a file without it is refused now, not when an engine asks for it. */
+    private static Supplier<Weight> read(GgufFile g, String name) {
+        if (!g.tensors().containsKey(name)) {
+            throw new ModelFormatException(g.file(), "tensor " + name + " is missing");
+        }
+        return () -> g.load(name);
+    }
+
+    // Weights are read from the file when asked for (FileWeights): an engine's own copy is then
+    // the only one held once the model is loaded, and while it loads, one tensor beside it.
     private static Map<String, Weight> llamaWeights(GgufFile g, ModelConfig c, boolean interleavedRope) {
-        Map<String, Weight> w = new LinkedHashMap<>();
-        w.put("model.embed_tokens.weight", g.load("token_embd.weight"));
-        w.put("model.norm.weight", g.load("output_norm.weight"));
+        FileWeights w = new FileWeights();
+        w.put("model.embed_tokens.weight", read(g, "token_embd.weight"));
+        w.put("model.norm.weight", read(g, "output_norm.weight"));
         if (!c.tieWordEmbeddings()) {
-            w.put("lm_head.weight", g.load("output.weight"));
+            w.put("lm_head.weight", read(g, "output.weight"));
         }
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             String b = "blk." + i + ".";
             String l = "model.layers." + i + ".";
-            Weight q = g.load(b + "attn_q.weight");
-            Weight k = g.load(b + "attn_k.weight");
-            if (interleavedRope) {
-                q = Rotary.interleavedToHalf(q, c.numAttentionHeads());
-                k = Rotary.interleavedToHalf(k, c.numKeyValueHeads());
-            }
-            w.put(l + "self_attn.q_proj.weight", q);
-            w.put(l + "self_attn.k_proj.weight", k);
-            w.put(l + "self_attn.v_proj.weight", g.load(b + "attn_v.weight"));
-            w.put(l + "self_attn.o_proj.weight", g.load(b + "attn_output.weight"));
+            w.put(l + "self_attn.q_proj.weight", rotary(g, b + "attn_q.weight", interleavedRope, c.numAttentionHeads()));
+            w.put(l + "self_attn.k_proj.weight", rotary(g, b + "attn_k.weight", interleavedRope, c.numKeyValueHeads()));
+            w.put(l + "self_attn.v_proj.weight", read(g, b + "attn_v.weight"));
+            w.put(l + "self_attn.o_proj.weight", read(g, b + "attn_output.weight"));
             if (c.qkvBias()) {
-                Weight qb = g.load(b + "attn_q.bias");
-                Weight kb = g.load(b + "attn_k.bias");
-                if (interleavedRope) {
-                    qb = Rotary.interleavedToHalf(qb, c.numAttentionHeads());
-                    kb = Rotary.interleavedToHalf(kb, c.numKeyValueHeads());
-                }
-                w.put(l + "self_attn.q_proj.bias", qb);
-                w.put(l + "self_attn.k_proj.bias", kb);
-                w.put(l + "self_attn.v_proj.bias", g.load(b + "attn_v.bias"));
+                w.put(l + "self_attn.q_proj.bias", rotary(g, b + "attn_q.bias", interleavedRope, c.numAttentionHeads()));
+                w.put(l + "self_attn.k_proj.bias", rotary(g, b + "attn_k.bias", interleavedRope, c.numKeyValueHeads()));
+                w.put(l + "self_attn.v_proj.bias", read(g, b + "attn_v.bias"));
             }
-            w.put(l + "input_layernorm.weight", g.load(b + "attn_norm.weight"));
-            w.put(l + "post_attention_layernorm.weight", g.load(b + "ffn_norm.weight"));
-            w.put(l + "mlp.gate_proj.weight", g.load(b + "ffn_gate.weight"));
-            w.put(l + "mlp.up_proj.weight", g.load(b + "ffn_up.weight"));
-            w.put(l + "mlp.down_proj.weight", g.load(b + "ffn_down.weight"));
+            w.put(l + "input_layernorm.weight", read(g, b + "attn_norm.weight"));
+            w.put(l + "post_attention_layernorm.weight", read(g, b + "ffn_norm.weight"));
+            w.put(l + "mlp.gate_proj.weight", read(g, b + "ffn_gate.weight"));
+            w.put(l + "mlp.up_proj.weight", read(g, b + "ffn_up.weight"));
+            w.put(l + "mlp.down_proj.weight", read(g, b + "ffn_down.weight"));
         }
         return w;
     }
 
     private static Map<String, Weight> gpt2Weights(GgufFile g, ModelConfig c) {
-        Map<String, Weight> w = new LinkedHashMap<>();
-        w.put("transformer.wte.weight", g.load("token_embd.weight"));
-        w.put("transformer.wpe.weight", g.load("position_embd.weight"));
-        w.put("transformer.ln_f.weight", g.load("output_norm.weight"));
-        w.put("transformer.ln_f.bias", g.load("output_norm.bias"));
+        FileWeights w = new FileWeights();
+        w.put("transformer.wte.weight", read(g, "token_embd.weight"));
+        w.put("transformer.wpe.weight", read(g, "position_embd.weight"));
+        w.put("transformer.ln_f.weight", read(g, "output_norm.weight"));
+        w.put("transformer.ln_f.bias", read(g, "output_norm.bias"));
         if (!c.tieWordEmbeddings()) {
-            w.put("lm_head.weight", g.load("output.weight"));
+            w.put("lm_head.weight", read(g, "output.weight"));
         }
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             String b = "blk." + i + ".";
             String l = "transformer.h." + i + ".";
             // llama.cpp stores GPT-2's projections as [out, in] already: the runtime layout.
-            w.put(l + "ln_1.weight", g.load(b + "attn_norm.weight"));
-            w.put(l + "ln_1.bias", g.load(b + "attn_norm.bias"));
-            w.put(l + "attn.c_attn.weight", g.load(b + "attn_qkv.weight"));
-            w.put(l + "attn.c_attn.bias", g.load(b + "attn_qkv.bias"));
-            w.put(l + "attn.c_proj.weight", g.load(b + "attn_output.weight"));
-            w.put(l + "attn.c_proj.bias", g.load(b + "attn_output.bias"));
-            w.put(l + "ln_2.weight", g.load(b + "ffn_norm.weight"));
-            w.put(l + "ln_2.bias", g.load(b + "ffn_norm.bias"));
-            w.put(l + "mlp.c_fc.weight", g.load(b + "ffn_up.weight"));
-            w.put(l + "mlp.c_fc.bias", g.load(b + "ffn_up.bias"));
-            w.put(l + "mlp.c_proj.weight", g.load(b + "ffn_down.weight"));
-            w.put(l + "mlp.c_proj.bias", g.load(b + "ffn_down.bias"));
+            w.put(l + "ln_1.weight", read(g, b + "attn_norm.weight"));
+            w.put(l + "ln_1.bias", read(g, b + "attn_norm.bias"));
+            w.put(l + "attn.c_attn.weight", read(g, b + "attn_qkv.weight"));
+            w.put(l + "attn.c_attn.bias", read(g, b + "attn_qkv.bias"));
+            w.put(l + "attn.c_proj.weight", read(g, b + "attn_output.weight"));
+            w.put(l + "attn.c_proj.bias", read(g, b + "attn_output.bias"));
+            w.put(l + "ln_2.weight", read(g, b + "ffn_norm.weight"));
+            w.put(l + "ln_2.bias", read(g, b + "ffn_norm.bias"));
+            w.put(l + "mlp.c_fc.weight", read(g, b + "ffn_up.weight"));
+            w.put(l + "mlp.c_fc.bias", read(g, b + "ffn_up.bias"));
+            w.put(l + "mlp.c_proj.weight", read(g, b + "ffn_down.weight"));
+            w.put(l + "mlp.c_proj.bias", read(g, b + "ffn_down.bias"));
         }
         return w;
     }

@@ -169,20 +169,26 @@ public final class LanguageModel implements AutoCloseable {
      * An lm_head equal to the token embedding counts as tied, so a GGUF and the checkpoint it came
      * from share a fingerprint.
      */
+    private static boolean headIsEmbedding(Map<String, ? extends Weight> weights) {
+        Weight head = weights.get("lm_head.weight");
+        Weight embed = weights.containsKey("model.embed_tokens.weight") ? weights.get("model.embed_tokens.weight")
+                : weights.get("transformer.wte.weight");
+        return head != null && embed != null && sameValues(head, embed);
+    }
+
     static String fingerprint(ModelConfig config, Map<String, ? extends Weight> weights) {
-        Map<String, Weight> canonical = new TreeMap<>(weights);
-        Weight head = canonical.get("lm_head.weight");
-        Weight embed = canonical.getOrDefault("model.embed_tokens.weight", canonical.get("transformer.wte.weight"));
-        if (head != null && embed != null && sameValues(head, embed)) {
-            canonical.remove("lm_head.weight");
+        // by name, one weight at a time: a loader's weights may be read from the file as they are asked for
+        java.util.SortedSet<String> names = new java.util.TreeSet<>(weights.keySet());
+        if (headIsEmbedding(weights)) {
+            names.remove("lm_head.weight");
         }
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(config.canonical().getBytes(StandardCharsets.UTF_8));
             ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-            for (Map.Entry<String, Weight> e : canonical.entrySet()) {
-                Weight w = e.getValue();
-                sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+            for (String name : names) {
+                Weight w = weights.get(name);
+                sha.update(name.getBytes(StandardCharsets.UTF_8));
                 sha.update(java.util.Arrays.toString(w.shape()).getBytes(StandardCharsets.UTF_8));
                 // Row by row: a quantized weight is never widened whole just to be hashed.
                 float[] row = new float[w.cols()];
