@@ -10,7 +10,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 import ai.djl.Device;
 
@@ -169,16 +170,9 @@ public final class LanguageModel implements AutoCloseable {
      * An lm_head equal to the token embedding counts as tied, so a GGUF and the checkpoint it came
      * from share a fingerprint.
      */
-    private static boolean headIsEmbedding(Map<String, ? extends Weight> weights) {
-        Weight head = weights.get("lm_head.weight");
-        Weight embed = weights.containsKey("model.embed_tokens.weight") ? weights.get("model.embed_tokens.weight")
-                : weights.get("transformer.wte.weight");
-        return head != null && embed != null && sameValues(head, embed);
-    }
-
     static String fingerprint(ModelConfig config, Map<String, ? extends Weight> weights) {
         // by name, one weight at a time: a loader's weights may be read from the file as they are asked for
-        java.util.SortedSet<String> names = new java.util.TreeSet<>(weights.keySet());
+        SortedSet<String> names = new TreeSet<>(weights.keySet());
         if (headIsEmbedding(weights)) {
             names.remove("lm_head.weight");
         }
@@ -209,6 +203,13 @@ public final class LanguageModel implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static boolean headIsEmbedding(Map<String, ? extends Weight> weights) {
+        Weight head = weights.get("lm_head.weight");
+        Weight embed = weights.containsKey("model.embed_tokens.weight") ? weights.get("model.embed_tokens.weight")
+                : weights.get("transformer.wte.weight");
+        return head != null && embed != null && sameValues(head, embed);
     }
 
     private static boolean sameValues(Weight a, Weight b) {
