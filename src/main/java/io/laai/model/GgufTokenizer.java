@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Turns the vocabulary stored in GGUF metadata into a Hugging Face tokenizer.json, so one
- * tokenizer implementation (DJL's binding of Hugging Face tokenizers) serves every model.
+ * tokenizer implementation ({@link io.laai.tokenizer.Tokenizer}) serves every model.
  * {@code llama} vocabularies are SentencePiece BPE: merges are recovered from the piece scores
  * (a pair merges when the joined piece exists; higher score merges first), with SentencePiece's
  * dummy-prefix space and byte fallback. {@code gpt2} vocabularies are byte-level BPE with merges.

@@ -1,57 +1,41 @@
 package io.laai.model;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.laai.tokenizer.Tokenizer;
 
 /**
- * Text ↔ token ids through DJL's binding of Hugging Face tokenizers, built from a tokenizer.json.
- * Thread-safe for encode/decode; closed with the model.
+ * Text ↔ token ids for a model, from its tokenizer.json (a GGUF vocabulary is converted to one),
+ * by LAAI's own {@link Tokenizer}: pure Java, so the edge needs no native tokenizer library.
+ * Thread-safe; closed with the model.
  */
 public final class TextTokenizer implements AutoCloseable {
 
-    private final HuggingFaceTokenizer tokenizer;
+    private final Tokenizer tokenizer;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer) {
+    private TextTokenizer(Tokenizer tokenizer) {
         this.tokenizer = tokenizer;
     }
 
     public static TextTokenizer fromJson(String tokenizerJson, String source) {
-        Map<String, String> options = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false",
-                "maxLength", String.valueOf(Integer.MAX_VALUE / 2));
         try {
-            return new TextTokenizer(HuggingFaceTokenizer.newInstance(
-                    new ByteArrayInputStream(tokenizerJson.getBytes(StandardCharsets.UTF_8)), options));
-        } catch (IOException | RuntimeException e) {
+            return new TextTokenizer(Tokenizer.fromJson(tokenizerJson));
+        } catch (IllegalArgumentException e) {
             throw new ModelFormatException(source + ": cannot build the tokenizer: " + e.getMessage(), e);
         }
     }
 
     /** Token ids of the text, with the model's special prefix (BOS for Llama) when asked. */
     public int[] encode(String text, boolean addSpecialTokens) {
-        long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
-        int[] out = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            out[i] = (int) ids[i];
-        }
-        return out;
+        return tokenizer.encode(text, addSpecialTokens);
     }
 
     /** Text of the ids, special tokens left out. */
     public String decode(int[] ids) {
-        long[] l = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            l[i] = ids[i];
-        }
-        return tokenizer.decode(l, true);
+        return tokenizer.decode(ids, true);
     }
 
     /** One token's text with special tokens shown (a chat template's bos_token, eos_token). */
     public String tokenText(int id) {
-        return tokenizer.decode(new long[] {id}, false);
+        return tokenizer.decode(new int[] {id}, false);
     }
 
     /**
@@ -69,6 +53,6 @@ public final class TextTokenizer implements AutoCloseable {
 
     @Override
     public void close() {
-        tokenizer.close();
+        // Nothing native to free: the model's close stays the one place a tokenizer ends.
     }
 }
