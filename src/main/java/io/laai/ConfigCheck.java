@@ -22,7 +22,7 @@ final class ConfigCheck {
         if (!List.of("auto", "cpu", "gpu").contains(c.device().trim().toLowerCase(java.util.Locale.ROOT))) {
             p.add("laai.device='" + c.device() + "' is not one of auto, cpu, gpu");
         }
-        attempt(p, () -> io.laai.model.WeightType.resolve(c.dtype(), ai.djl.Device.cpu()));
+        attempt(p, () -> io.laai.model.WeightType.check(c.dtype()));
         c.chatTemplate().ifPresent(f -> {
             if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(f))) {
                 p.add("laai.chat-template=" + f + " is not a readable file");

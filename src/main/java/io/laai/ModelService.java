@@ -37,6 +37,13 @@ public class ModelService {
 
     private volatile LanguageModel model;
 
+    /** DJL beside or instead of the Java engine: libtorch finds the device (ConfigCheck has refused a build without it). */
+    private LanguageModel loadWithDjl(Engine.Choice engines) {
+        ai.djl.Device device = Devices.resolve(config.device());
+        return LanguageModel.load(ModelReference.resolve(config.model()), device,
+                io.laai.model.WeightType.resolve(config.dtype(), device), chatTemplate(config.chatTemplate()), engines);
+    }
+
     // After Kafka (PLATFORM_BEFORE) and before the messaging channels (LIBRARY_BEFORE).
     void onStart(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE + 100) StartupEvent event) {
         long start = System.nanoTime();
@@ -46,22 +53,23 @@ public class ModelService {
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException("laai.threads.*: " + e.getMessage());
         }
-        ai.djl.Device device;
         Engine.Choice engines;
+        boolean djl;
         try {
             Role role = Role.parse(config.role());
             // The edge serves on the chosen engine; DJL is loaded beside it only where the trainer runs,
             // and libtorch is not even asked for a GPU where nothing needs it.
             Engine.Kind serving = role.runsEdge() ? Engine.Kind.parse(config.edge().engine(), config.device()) : Engine.Kind.DJL;
             engines = new Engine.Choice(serving, role.runsTrainer(), config.edge().threads().orElse(EngineThreads.cpus()));
-            device = engines.training() || serving == Engine.Kind.DJL ? Devices.resolve(config.device()) : ai.djl.Device.cpu();
+            djl = engines.training() || serving == Engine.Kind.DJL;
+            io.laai.model.WeightType.check(config.dtype());
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException(e.getMessage());
         }
         try {
-            model = LanguageModel.load(ModelReference.resolve(config.model()), device,
-                    io.laai.model.WeightType.resolve(config.dtype(), device), chatTemplate(config.chatTemplate()),
-                    engines);
+            // The Java engine alone names no DJL type: an edge-only build has none of DJL's jars.
+            model = djl ? loadWithDjl(engines) : LanguageModel.loadJava(ModelReference.resolve(config.model()),
+                    chatTemplate(config.chatTemplate()), engines.threads());
         } catch (ModelFormatException | IllegalArgumentException e) {
             String advice = config.model().contains("hf:ggml-org/models/tinyllamas/stories260K.gguf")
                     ? " (the dev and test model is the 1.2 MB hf:ggml-org/models/tinyllamas/stories260K.gguf: start once with"

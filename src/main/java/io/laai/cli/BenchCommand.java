@@ -111,8 +111,9 @@ public class BenchCommand implements Callable<Integer> {
         io.laai.model.Engine.Choice choice = new io.laai.model.Engine.Choice(kind, training,
                 threads != null ? threads : io.laai.model.EngineThreads.cpus());
         // The Java engine alone never loads libtorch, not even to look for a GPU.
-        ai.djl.Device dev = kind == io.laai.model.Engine.Kind.JAVA && !training ? ai.djl.Device.cpu() : Devices.resolve(device);
-        try (LanguageModel lm = ModelOption.load(model, dev, dtype, null, choice)) {
+        try (LanguageModel lm = kind == io.laai.model.Engine.Kind.JAVA && !training
+                ? ModelOption.loadJava(model, dtype, choice.threads())
+                : ModelOption.load(model, Devices.resolve(device), dtype, null, choice)) {
             Generator generator = new Generator(lm);
             SamplingParams params = SamplingParams.greedy(tokens).withIgnoreEos(true);
             System.out.printf("model %s (%s), engine %s, %d tokens per prompt, median of %d, libtorch threads intra/inter-op "

@@ -61,8 +61,7 @@ public class GenerateCommand implements Callable<Integer> {
         // An edge-only build (no libtorch) generates on the Java engine, as its edge serves.
         boolean javaEngine = !io.laai.model.Engine.libtorchPackaged() && !"gpu".equalsIgnoreCase(device.trim());
         try (LanguageModel lm = javaEngine
-                ? ModelOption.load(model, ai.djl.Device.cpu(), dtype, null, new io.laai.model.Engine.Choice(
-                        io.laai.model.Engine.Kind.JAVA, false, io.laai.model.EngineThreads.cpus()))
+                ? ModelOption.loadJava(model, dtype, io.laai.model.EngineThreads.cpus())
                 : ModelOption.load(model, Devices.resolve(device), dtype)) {
             SamplingParams params = lm.generationDefaults().resolve(maxTokens, temperature, topP, seed, stop);
             Generator.Result result = new Generator(lm).generate(new Generator.Request(prompt, params, steering(lm)));

@@ -19,6 +19,16 @@ final class ModelOption {
         return load(reference, device, dtype, chatTemplate, io.laai.model.Engine.Choice.DJL);
     }
 
+    /** On the Java engine alone, naming no DJL type (an edge-only build has none). */
+    static LanguageModel loadJava(String reference, String dtype, int threads) {
+        try {
+            io.laai.model.WeightType.check(dtype);
+            return LanguageModel.loadJava(ModelReference.resolve(reference), null, threads);
+        } catch (ModelFormatException | IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
+    }
+
     /** With the engines {@code engines} names (bench --engine). */
     static LanguageModel load(String reference, Device device, String dtype, java.nio.file.Path chatTemplate,
             io.laai.model.Engine.Choice engines) {

@@ -79,6 +79,14 @@ public final class LanguageModel implements AutoCloseable {
         return load(path, device, matrices, chatTemplate, Engine.Choice.DJL);
     }
 
+    /**
+     * The Java engine alone (laai.role=edge on CPU): nothing of DJL is touched, so an edge-only build
+     * without DJL's jars runs it.
+     */
+    public static LanguageModel loadJava(Path path, String chatTemplate, int threads) {
+        return load(path, null, null, chatTemplate, new Engine.Choice(Engine.Kind.JAVA, false, threads));
+    }
+
     /** With the engines {@code engines} names (the Java engine serving, DJL beside it only for training). */
     public static LanguageModel load(Path path, Device device, ai.djl.ndarray.types.DataType matrices, String chatTemplate,
             Engine.Choice engines) {

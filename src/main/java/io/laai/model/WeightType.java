@@ -18,15 +18,27 @@ public final class WeightType {
     }
 
     public static DataType resolve(String setting, Device device) {
+        check(setting);
         return switch (setting.trim().toLowerCase(Locale.ROOT)) {
             case "auto" -> device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
-            case "f32", "float32" -> DataType.FLOAT32;
             case "f16", "float16" -> DataType.FLOAT16;
+            default -> DataType.FLOAT32;
+        };
+    }
+
+    /**
+     * Refuses a setting that is not one of the types, naming it; without DJL's types, so the Java
+     * engine's start-up checks it too (the Java engine holds weights in their file's precision).
+     */
+    public static void check(String setting) {
+        switch (setting.trim().toLowerCase(Locale.ROOT)) {
+            case "auto", "f32", "float32", "f16", "float16" -> {
+            }
             case "bf16", "bfloat16" -> throw new IllegalArgumentException("laai.dtype=" + setting + " is not available: DJL's"
                     + " PyTorch binding (0.36) aborts the process on bfloat16 tensors; use f16 (or auto, f16 on a GPU)"
                     + " — a bf16 GGUF loads either way, its weights widened exactly");
             default -> throw new IllegalArgumentException("laai.dtype='" + setting + "' is not one of auto, f32, f16");
-        };
+        }
     }
 
     /** The setting's name for a type (f32, f16). */
