@@ -24,6 +24,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public final class Tokenizer {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How far ids may run past the vocabulary's size (gaps where added tokens sit). */
+    private static final int MAX_ID_GAP = 1 << 20;
 
     private record Added(String content, int id, boolean special, boolean normalized, boolean lstrip, boolean rstrip,
             boolean singleWord) {
@@ -225,6 +227,11 @@ public final class Tokenizer {
             int id = e.getValue().asInt(-1);
             if (id < 0) {
                 throw new IllegalArgumentException("the vocabulary's piece '" + e.getKey() + "' has no id");
+            }
+            if (id > m.path("vocab").size() + MAX_ID_GAP) {
+                // Pieces are indexed by id: a stray huge id would size that index, not the vocabulary.
+                throw new IllegalArgumentException("the vocabulary's piece '" + e.getKey() + "' has id " + id + ", far beyond its "
+                        + m.path("vocab").size() + " pieces");
             }
             vocab.put(e.getKey(), id);
             ids.add(id);

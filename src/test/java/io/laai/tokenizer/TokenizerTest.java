@@ -119,6 +119,10 @@ class TokenizerTest {
         assertTrue(e.getMessage().contains("normalizer 'BertNormalizer'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.fromJson("[1, 2]"));
         assertTrue(e.getMessage().contains("not a JSON object"), e.getMessage());
+        ObjectNode hugeId = gpt2.deepCopy();
+        ((ObjectNode) hugeId.path("model").path("vocab")).put("zzqq@", 2_000_000_000);
+        e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.fromJson(JSON.writeValueAsString(hugeId)));
+        assertTrue(e.getMessage().contains("has id 2000000000, far beyond"), e.getMessage());
         ObjectNode badMerge = gpt2.deepCopy();
         ((com.fasterxml.jackson.databind.node.ArrayNode) badMerge.path("model").path("merges")).insert(0, "zzqq@ xxyy#");
         e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.fromJson(JSON.writeValueAsString(badMerge)));
