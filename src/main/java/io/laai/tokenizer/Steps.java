@@ -120,8 +120,7 @@ final class Steps {
             }
             case "Metaspace" -> {
                 String replacement = n.path("replacement").asText("\u2581");
-                String scheme = n.has("prepend_scheme") ? n.path("prepend_scheme").asText()
-                        : n.path("add_prefix_space").asBoolean(true) ? "always" : "never";
+                String scheme = prependScheme(n);
                 boolean split = n.path("split").asBoolean(true);
                 yield (piece, first) -> {
                     String s = piece.replace(" ", replacement);
@@ -229,8 +228,7 @@ final class Steps {
             }
             case "Metaspace" -> {
                 String replacement = n.path("replacement").asText("\u2581");
-                String scheme = n.has("prepend_scheme") ? n.path("prepend_scheme").asText()
-                        : n.path("add_prefix_space").asBoolean(true) ? "always" : "never";
+                String scheme = prependScheme(n);
                 yield tokens -> {
                     List<String> out = new ArrayList<>();
                     for (int i = 0; i < tokens.size(); i++) {
@@ -295,6 +293,12 @@ final class Steps {
     }
 
     // ---- shared ----
+
+    /** A Metaspace's prepend_scheme (always, first, never); files before it have add_prefix_space. */
+    private static String prependScheme(JsonNode n) {
+        return n.has("prepend_scheme") ? n.path("prepend_scheme").asText()
+                : n.path("add_prefix_space").asBoolean(true) ? "always" : "never";
+    }
 
     private static Pattern pattern(JsonNode p, String where) {
         if (p.has("String")) {

@@ -157,7 +157,7 @@ public final class Tokenizer {
     }
 
     /** How many ids the vocabulary spans (model pieces and added tokens). */
-    public int vocabularySize() {
+    int vocabularySize() {
         return Math.max(model.size(), addedById.keySet().stream().mapToInt(i -> i + 1).max().orElse(0));
     }
 

@@ -144,9 +144,7 @@ class TokenizerTest {
         String text = "Once upon a time, there was a little girl named Lily. ".repeat(2000); // 108,000 characters
         int[] ids = t.encode(text, true);
         assertEquals(text, t.decode(ids, true));
-        try (HuggingFaceTokenizer ref = HuggingFaceTokenizer.newInstance(
-                new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), Map.of("truncation", "false",
-                        "padding", "false", "maxLength", String.valueOf(Integer.MAX_VALUE / 2)))) {
+        try (HuggingFaceTokenizer ref = reference(json)) {
             assertArrayEquals(java.util.Arrays.stream(ref.encode(text, true, false).getIds()).mapToInt(l -> (int) l)
                     .toArray(), ids);
         }
@@ -173,12 +171,16 @@ class TokenizerTest {
         return texts;
     }
 
+    /** The Hugging Face library on the same file, nothing truncated or padded. */
+    private static HuggingFaceTokenizer reference(String json) throws java.io.IOException {
+        return HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
+                Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false",
+                        "maxLength", String.valueOf(Integer.MAX_VALUE / 2)));
+    }
+
     private static void sameAsReference(String json, String name) throws java.io.IOException {
         Tokenizer ours = Tokenizer.fromJson(json);
-        Map<String, String> options = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false",
-                "maxLength", String.valueOf(Integer.MAX_VALUE / 2));
-        try (HuggingFaceTokenizer ref = HuggingFaceTokenizer.newInstance(
-                new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), options)) {
+        try (HuggingFaceTokenizer ref = reference(json)) {
             Random random = new Random(42);
             for (String text : texts(random)) {
                 for (boolean special : new boolean[] {true, false}) {
