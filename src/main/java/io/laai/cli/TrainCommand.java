@@ -39,7 +39,8 @@ public class TrainCommand implements Callable<Integer> {
     long version;
 
     @Option(names = "--export", description = "llama.cpp: train what a llama.cpp control vector holds exactly (residual site,"
-            + " every position, layers 1.. only, as it cannot address layer 0), so export-gguf accepts the artifact")
+            + " every position and generated token, layers 1.. only, as it cannot address layer 0), so export-gguf accepts the"
+            + " artifact")
     String export;
 
     @Option(names = "--warm-start", description = "an earlier artifact of this task to start from")
@@ -82,6 +83,14 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--target-loss", description = "stop a fit once the completions' mean cross-entropy is at most this"
             + " (nats/token; default 0.05; 0: never)")
     String targetLoss;
+
+    @Option(names = "--span", description = "completion (default): Δ steers as many generated tokens as the longest"
+            + " completion has, then the base model goes on; all: every generated token")
+    String span;
+
+    @Option(names = "--condition-strictness", description = "where the condition's threshold lies, from the most similar"
+            + " generic text (0) to the least similar demonstration (1); default 0.25")
+    String conditionStrictness;
 
     @Option(names = "--validation", description = "auto (default), loo, split or none")
     String validation;
@@ -147,6 +156,7 @@ public class TrainCommand implements Callable<Integer> {
         o.put("positions", "all");
         o.put("layers", list);
         o.put("condition", "false"); // llama.cpp applies a control vector to every prompt
+        o.put("span", "all"); // and at every generated token
         return TrainConfig.DEFAULTS.with(o);
     }
 
@@ -165,6 +175,8 @@ public class TrainCommand implements Callable<Integer> {
         put(o, "kl_weight", klWeight);
         put(o, "condition", condition);
         put(o, "target_loss", targetLoss);
+        put(o, "span", span);
+        put(o, "condition_strictness", conditionStrictness);
         return o;
     }
 

@@ -99,7 +99,8 @@ final class OpenAiSchemas {
     record CompletionChoice(String text, int index, @Schema(nullable = true) Map<String, Object> logprobs,
             @JsonProperty("finish_reason") @Schema(enumeration = {"stop", "length"}) String finishReason,
             @JsonProperty("conditions_unmet") @Schema(description = "steered requests only: the conditional tasks whose "
-                    + "condition did not hold for this choice's prompt, so their Δ was left out") List<String> conditionsUnmet) {
+                    + "condition did not hold for this choice's prompt, or held less than another task's, so their Δ was"
+                    + " left out") List<String> conditionsUnmet) {
     }
 
     @Schema(name = "CompletionResponse", description = "OpenAI's completion, with the seed used and the interventions applied")
@@ -115,7 +116,8 @@ final class OpenAiSchemas {
     record ChatChoice(int index, AssistantMessage message, @Schema(nullable = true) Map<String, Object> logprobs,
             @JsonProperty("finish_reason") @Schema(enumeration = {"stop", "length"}) String finishReason,
             @JsonProperty("conditions_unmet") @Schema(description = "steered requests only: the conditional tasks whose "
-                    + "condition did not hold for this choice's prompt, so their Δ was left out") List<String> conditionsUnmet) {
+                    + "condition did not hold for this choice's prompt, or held less than another task's, so their Δ was"
+                    + " left out") List<String> conditionsUnmet) {
     }
 
     @Schema(name = "ChatCompletionResponse")

@@ -7,7 +7,10 @@ import java.util.Map;
 
 import io.laai.model.Steering;
 
-/** The task calculus: Σ wᵢ·Δᵢ over interventions of one model (those whose condition holds), as one row's steering. */
+/**
+ * The task calculus: Σ wᵢ·Δᵢ over interventions of one model (of those with a condition, the one
+ * whose condition holds best), as one row's steering.
+ */
 public final class Composition {
 
     private Composition() {
@@ -15,7 +18,8 @@ public final class Composition {
 
     /**
      * The weighted sum; where a member has a condition, a {@link Steering.Conditional} that keeps,
-     * for each prompt, only the members whose condition holds there (one forward pass decides all).
+     * for each prompt, the members without a condition and, of those with one, the member whose
+     * condition holds there by the widest margin (one forward pass decides all).
      */
     public static Steering of(Map<Intervention, Double> weighted) {
         Steering all = sum(weighted);
@@ -27,11 +31,19 @@ public final class Composition {
         return new Steering.Conditional() {
             @Override
             public Steering resolve(io.laai.model.LanguageModel model, int[] promptIds) {
-                boolean[] hold = Condition.holdAll(model, promptIds, conditions);
+                double[] margin = Condition.margins(model, promptIds, conditions);
+                // Of the conditional members that hold, only the one the prompt resembles most: tasks
+                // whose prompts look alike would otherwise add their Δs on each other's prompts.
+                int closest = -1;
+                for (int i = 0; i < margin.length; i++) {
+                    if (conditions.get(i) != null && margin[i] >= 0 && (closest < 0 || margin[i] > margin[closest])) {
+                        closest = i;
+                    }
+                }
                 Map<Intervention, Double> on = new LinkedHashMap<>();
                 java.util.Set<String> unmet = new java.util.TreeSet<>();
-                for (int i = 0; i < hold.length; i++) {
-                    if (hold[i]) {
+                for (int i = 0; i < margin.length; i++) {
+                    if (conditions.get(i) == null || i == closest) {
                         on.put(members.get(i), weighted.get(members.get(i)));
                     } else {
                         unmet.add(members.get(i).task());
@@ -53,6 +65,11 @@ public final class Composition {
             @Override
             public boolean allPositions() {
                 return all.allPositions();
+            }
+
+            @Override
+            public int span() {
+                return all.span();
             }
         };
     }
@@ -84,7 +101,14 @@ public final class Composition {
             });
         }
         boolean all = positions == Positions.ALL;
+        // A row has one Δ per layer, so a sum steers as long as its longest member does.
+        int span = weighted.keySet().stream().mapToInt(Intervention::span).max().orElse(Integer.MAX_VALUE);
         return new Steering() {
+            @Override
+            public int span() {
+                return span;
+            }
+
             @Override
             public float[] attnHeads(int layer) {
                 return heads.get(layer);

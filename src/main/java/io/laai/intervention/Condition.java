@@ -40,7 +40,12 @@ public record Condition(int layer, float[] centroid, float[] center, double thre
     }
 
     public boolean holds(float[] state) {
-        return cosine(centered(state), centroid) >= threshold;
+        return margin(state) >= 0;
+    }
+
+    /** How far the state's similarity lies above the threshold (negative: below, the condition does not hold). */
+    public double margin(float[] state) {
+        return cosine(centered(state), centroid) - threshold;
     }
 
     /** state less the center (the state itself without one). */
@@ -64,14 +69,18 @@ public record Condition(int layer, float[] centroid, float[] center, double thre
         return holds(Activations.lastTokenResiduals(lm, promptIds)[layer]);
     }
 
-    /** Which conditions hold for one prompt, from one forward pass (null entries hold). */
-    public static boolean[] holdAll(LanguageModel lm, int[] promptIds, List<Condition> conditions) {
-        boolean[] out = new boolean[conditions.size()];
+    /**
+     * Each condition's {@link #margin} for one prompt, from one forward pass: +∞ for a null entry
+     * (no condition), −∞ for a layer the model lacks.
+     */
+    public static double[] margins(LanguageModel lm, int[] promptIds, List<Condition> conditions) {
+        double[] out = new double[conditions.size()];
         float[][] states = conditions.stream().allMatch(java.util.Objects::isNull) ? null
                 : Activations.lastTokenResiduals(lm, promptIds);
         for (int i = 0; i < out.length; i++) {
             Condition c = conditions.get(i);
-            out[i] = c == null || (c.layer < states.length && c.holds(states[c.layer]));
+            out[i] = c == null ? Double.POSITIVE_INFINITY
+                    : c.layer < states.length ? c.margin(states[c.layer]) : Double.NEGATIVE_INFINITY;
         }
         return out;
     }

@@ -38,6 +38,10 @@ public final class ControlVectors {
             throw new IllegalArgumentException("task " + iv.task() + " applies only to prompts its condition accepts;"
                     + " llama.cpp applies control vectors to every prompt, so only condition=false exports exactly");
         }
+        if (iv.span() != Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("task " + iv.task() + " steers only the first " + iv.span()
+                    + " generated tokens; llama.cpp applies control vectors to every token, so only span=all exports exactly");
+        }
         if (iv.deltas().containsKey(0) && Intervention.norm(iv.deltas().get(0)) > 0) {
             throw new IllegalArgumentException("task " + iv.task() + " has a non-zero Δ at layer 0, which llama.cpp"
                     + " control vectors cannot address (direction.N starts at 1); train with `train --export llama.cpp`, which leaves"

@@ -11,7 +11,8 @@ import io.laai.model.Steering;
 /**
  * A learned intervention: an immutable value of site, position rule and layer → Δ (length H·d
  * for attn_heads, D for residual, only for layers kept), with the metadata its artifact carries
- * and, when it has one, the condition that decides which prompts it applies to.
+ * and, when it has one, the condition that decides which prompts it applies to. Metadata
+ * {@value #SPAN_TOKENS}, when present, is how many generated tokens Δ steers ({@link #span()}).
  */
 public record Intervention(
         String task,
@@ -32,6 +33,9 @@ public record Intervention(
         this(task, version, site, positions, deltas, modelFingerprint, hiddenSize, numHeads, headDim, metadata, null);
     }
 
+    /** Metadata key: the generated tokens Δ steers, a positive integer (absent: all of them). */
+    public static final String SPAN_TOKENS = "span_tokens";
+
     public Intervention {
         if (condition != null && condition.centroid().length != hiddenSize) {
             throw new IllegalArgumentException("the condition's centroid has " + condition.centroid().length
@@ -39,6 +43,7 @@ public record Intervention(
         }
         deltas = Collections.unmodifiableSortedMap(new TreeMap<>(deltas));
         metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+        span(metadata);
         int width = width(site, hiddenSize, numHeads, headDim);
         for (Map.Entry<Integer, float[]> e : deltas.entrySet()) {
             if (e.getValue().length != width) {
@@ -65,6 +70,30 @@ public record Intervention(
     public Intervention withCondition(Condition c) {
         return new Intervention(task, version, site, positions, deltas, modelFingerprint, hiddenSize, numHeads, headDim,
                 metadata, c);
+    }
+
+    /**
+     * How many generated tokens Δ steers: the predictions of the first span() tokens get it, the
+     * rest come from the base model (Integer.MAX_VALUE: all).
+     */
+    public int span() {
+        return span(metadata);
+    }
+
+    private static int span(Map<String, String> metadata) {
+        String v = metadata.get(SPAN_TOKENS);
+        if (v == null) {
+            return Integer.MAX_VALUE;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new IllegalArgumentException("metadata " + SPAN_TOKENS + " is '" + v + "', not a positive integer");
     }
 
     public static int width(Site site, int hiddenSize, int numHeads, int headDim) {

@@ -423,8 +423,8 @@ public final class ContinuousGenerator implements AutoCloseable {
             for (int i : rows) {
                 rowsInUse[i] = slots[i].row;
             }
-            Engine.Logits logits = engine.forward(new Engine.Batch(b, 1, ids, pos, bias, null), cache, deltas,
-                    GenerationRow.output(rowsInUse));
+            Engine.Logits logits = engine.forward(new Engine.Batch(b, 1, ids, pos, bias, GenerationRow.spanMask(rowsInUse)),
+                    cache, deltas, GenerationRow.output(rowsInUse));
             next = GenerationRow.nextTokens(logits, rowsInUse, config.vocabSize());
         } finally {
             cache.rows(slots.length);

@@ -144,6 +144,27 @@ final class GenerationRow {
         this.plainGreedy = request.params().isPlainGreedy();
     }
 
+    /**
+     * A decode step's Δ mask (one value per row; null rows 0): each row's next prediction gets its
+     * Δ while fewer tokens than its steering's span are out. Null where no row has a span, so the
+     * usual path stays as it was.
+     */
+    static float[] spanMask(GenerationRow[] rows) {
+        float[] mask = null;
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] != null && rows[i].request.steering().span() != Integer.MAX_VALUE) {
+                mask = new float[rows.length];
+                break;
+            }
+        }
+        if (mask != null) {
+            for (int i = 0; i < rows.length; i++) {
+                mask[i] = rows[i] != null && rows[i].generated.size() < rows[i].request.steering().span() ? 1f : 0f;
+            }
+        }
+        return mask;
+    }
+
     void accept(int token, LanguageModel model, Generator.Listener listener, int index) {
         ModelConfig c = model.config();
         boolean end = !request.params().ignoreEos() && (c.eosTokenIds().contains(token)

@@ -89,8 +89,8 @@ public final class Generator {
                     valid[i][t0 + k] = true;
                 }
                 float[] bias = attentionBias(valid, 1, t0 + k, t0 + k + 1);
-                Engine.Logits logits = engine.forward(new Engine.Batch(b, 1, stepIds, stepPos, bias, null), cache, deltas,
-                        GenerationRow.output(rows));
+                Engine.Logits logits = engine.forward(new Engine.Batch(b, 1, stepIds, stepPos, bias,
+                        GenerationRow.spanMask(rows)), cache, deltas, GenerationRow.output(rows));
                 next = GenerationRow.nextTokens(logits, rows, c.vocabSize());
             }
         }

@@ -52,7 +52,7 @@ public final class PromptScorer {
      * The log-probabilities over the vocabulary (V per row) before each continuation token, with
      * the continuation forced after the prompt: what generation under {@code steering} would give
      * at each step had it produced that continuation (Δ at the prompt's last token and every later
-     * one, or at every token for the "all" rule), in one forward pass.
+     * one, or at every token for the "all" rule, up to the steering's span), in one forward pass.
      */
     public static float[][] continuation(LanguageModel model, int[] prompt, int[] continuation, Steering steering) {
         ModelConfig c = model.config();
@@ -69,7 +69,9 @@ public final class PromptScorer {
         for (int j = 0; j < t; j++) {
             ids[j] = j < prompt.length ? prompt[j] : continuation[j - prompt.length];
             pos[j] = j;
-            mask[j] = steering.allPositions() || j >= prompt.length - 1 ? 1f : 0f;
+            // Positions from the prompt's last on predict continuation tokens; past the span, the base model's.
+            boolean predicting = j >= prompt.length - 1;
+            mask[j] = (steering.allPositions() || predicting) && j < prompt.length - 1 + (long) steering.span() ? 1f : 0f;
         }
         boolean[][] valid = new boolean[1][t];
         java.util.Arrays.fill(valid[0], true);

@@ -16,6 +16,11 @@ public interface Steering {
     /** true: every position; false: only positions that predict the next token ("last"). */
     boolean allPositions();
 
+    /** Generated tokens whose prediction receives Δ (Integer.MAX_VALUE: all). */
+    default int span() {
+        return Integer.MAX_VALUE;
+    }
+
     /**
      * Steering that depends on the prompt (interventions with a condition). Generation resolves it
      * once per request from the prompt's tokens; used unresolved, it is every member's Δ.
@@ -52,6 +57,11 @@ public interface Steering {
             @Override
             public boolean allPositions() {
                 return s.allPositions();
+            }
+
+            @Override
+            public int span() {
+                return s.span();
             }
 
             @Override

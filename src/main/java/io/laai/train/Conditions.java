@@ -11,8 +11,8 @@ import io.laai.model.LanguageModel;
 /**
  * A task's {@link Condition} from its training demonstrations: at the middle layer, the mean of
  * their prompts' last-token states, both centered on the anchor texts' mean state (generic text,
- * which stands for prompts the task does not mean), and a threshold halfway between the least
- * similar training prompt and the most similar anchor.
+ * which stands for prompts the task does not mean), and a threshold between the most similar
+ * anchor (strictness 0) and the least similar training prompt (strictness 1).
  * One instance serves a training's folds and final fit, so each demonstration's state, and the
  * anchors' centered states, are computed once.
  */
@@ -29,7 +29,7 @@ final class Conditions {
         this.layer = lm.config().numHiddenLayers() / 2;
     }
 
-    Condition fit(List<Demonstration> train) {
+    Condition fit(List<Demonstration> train, double strictness) {
         if (anchors == null) {
             // The same for every fold and task of this training: the anchors' states, centered on their mean.
             List<float[]> raw = Anchors.of(lm).stream().map(a -> a.promptStates()[layer]).toList();
@@ -40,7 +40,7 @@ final class Conditions {
         float[] centroid = mean(own);
         double weakestTask = own.stream().mapToDouble(s -> Condition.cosine(s, centroid)).min().orElse(1);
         double strongestOther = anchors.stream().mapToDouble(a -> Condition.cosine(a, centroid)).max().orElse(-1);
-        return new Condition(layer, centroid, center, (weakestTask + strongestOther) / 2);
+                return new Condition(layer, centroid, center, strongestOther + strictness * (weakestTask - strongestOther));
     }
 
     private static float[] mean(List<float[]> states) {

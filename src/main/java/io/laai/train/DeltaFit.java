@@ -240,7 +240,17 @@ final class DeltaFit {
             for (int p = 0; p < states.length; p++) {
                 klWeight[p] = states[p].problem.cfg().klWeight();
             }
-            Weights weights = new Weights(tokens, anchorTokens, klWeight);
+            int[] span = new int[states.length];
+            for (int r = 0; r < all.size; r++) {
+                int p = rowProblem.get(r);
+                if (rowAnchor.get(r) == null) {
+                    span[p] = Math.max(span[p], all.completionTokens[r]);
+                }
+            }
+            for (int p = 0; p < states.length; p++) {
+                span[p] = states[p].problem.cfg().span().equals("completion") ? span[p] : Integer.MAX_VALUE;
+            }
+            Weights weights = new Weights(tokens, anchorTokens, klWeight, span);
             NDManager m = parent.newSubManager();
             List<Inputs> chunks = new ArrayList<>();
             MemoryEstimate memory = new MemoryEstimate(lm.config());
@@ -392,7 +402,8 @@ final class DeltaFit {
                 total += batch.completionTokens[r];
             }
             Inputs in = Inputs.of(manager, batch, positions, new int[batch.size],
-                    new Weights(new int[] {total}, new int[1], new double[1]), new TreeMap<>(), null);
+                    new Weights(new int[] {total}, new int[1], new double[1], new int[] {Integer.MAX_VALUE}), new TreeMap<>(),
+                    null);
             NDArray[] add = new NDArray[lm.config().numHiddenLayers()];
             for (int i = 0; params != null && i < params.length; i++) {
                 add[layers.get(i)] = in.deltaMask.mul(manager.create(params[i], new Shape(1, 1, width)));
@@ -528,6 +539,18 @@ final class DeltaFit {
                     }
                 }
             }
+            for (int r = 0; r < bs; r++) {
+                if (rowAnchor != null && rowAnchor.get(r) != null) {
+                    // An anchor's continuation runs past the span: from there on, generation gives no Δ.
+                    int k = 0;
+                    for (int j = 0; j < t; j++) {
+                        if (k >= w.span()[rowProblem[r]]) {
+                            mask[r * t + j] = 0f;
+                        }
+                        k += b.predicts[r * t + j] > 0 ? 1 : 0;
+                    }
+                }
+            }
             in.deltaMask = m.create(mask, new Shape(bs, t, 1));
             for (var e : users.entrySet()) {
                 List<int[]> u = e.getValue();
@@ -544,7 +567,8 @@ final class DeltaFit {
     }
 
     /** Per problem: completion tokens, anchor tokens, and kl_weight, over all its rows. */
-    private record Weights(int[] tokens, int[] anchorTokens, double[] klWeight) {
+    /** span: per problem, the predicting positions of an anchor row that get Δ, as generation gives it (span setting). */
+    private record Weights(int[] tokens, int[] anchorTokens, double[] klWeight, int[] span) {
     }
 
     /** The loss stopped being a number: a rejected outcome, never an artifact. */

@@ -22,17 +22,21 @@ import io.laai.intervention.Site;
  * @param klWeight    weight of KL(base ‖ steered) on unrelated anchor text (see {@link Anchors}); 0 leaves it out
  * @param condition   whether the intervention applies only to prompts like its demonstrations' (see {@link Conditions})
  * @param targetLoss  a fit stops once its completions' mean cross-entropy (nats/token) is at most this; 0: never
+ * @param span        "completion": Δ steers as many generated tokens as the longest demonstration's completion has,
+ *                    then the base model goes on; "all": every generated token
+ * @param conditionStrictness where the condition's threshold lies, from the most similar anchor text (0) to the
+ *                    least similar demonstration (1)
  */
 public record TrainConfig(Site site, Positions positions, String layers, int steps, double learningRate,
         double lambda1, double lambda2, int patience, long seed, String validation, double klWeight, boolean condition,
-        double targetLoss) {
+        double targetLoss, String span, double conditionStrictness) {
 
     /**
      * Measured on stories260K and aidreams260K over four task families (README, "Training"): the
      * most accurate settings measured with the condition on, which keeps unrelated text unchanged.
      */
     public static final TrainConfig DEFAULTS = new TrainConfig(Site.RESIDUAL, Positions.LAST, "all", 200, 0.1,
-            1e-4, 1e-2, 20, 0, "auto", 0, true, 0.05);
+            1e-4, 1e-2, 20, 0, "auto", 0, true, 0.05, "completion", 0.25);
 
 
     public TrainConfig {
@@ -50,6 +54,13 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
         }
         if (!(targetLoss >= 0) || Double.isInfinite(targetLoss)) {
             throw new IllegalArgumentException("target_loss must be finite and >= 0, was " + targetLoss);
+        }
+        span = span.trim().toLowerCase(Locale.ROOT);
+        if (!span.equals("completion") && !span.equals("all")) {
+            throw new IllegalArgumentException("span '" + span + "' is not completion or all");
+        }
+        if (!(conditionStrictness >= 0 && conditionStrictness <= 1)) {
+            throw new IllegalArgumentException("condition_strictness must be in [0, 1], was " + conditionStrictness);
         }
         if (patience < 1) {
             throw new IllegalArgumentException("patience must be at least 1, was " + patience);
@@ -122,11 +133,13 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
                     Double.parseDouble(v.get("lambda1")), Double.parseDouble(v.get("lambda2")),
                     Integer.parseInt(v.get("patience")), Long.parseLong(v.get("seed")), v.get("validation"),
                     Double.parseDouble(v.get("kl_weight")), condition.equals("true"),
-                    Double.parseDouble(v.get("target_loss")));
+                    Double.parseDouble(v.get("target_loss")), v.get("span"),
+                    Double.parseDouble(v.get("condition_strictness")));
         } catch (NumberFormatException e) {
             String key = java.util.stream.Stream.of("steps", "learning_rate", "lambda1", "lambda2", "patience", "seed",
-                    "kl_weight", "target_loss").filter(k -> !isNumber(v.get(k), !java.util.Set.of("learning_rate", "lambda1",
-                            "lambda2", "kl_weight", "target_loss").contains(k)))
+                    "kl_weight", "target_loss", "condition_strictness").filter(k -> !isNumber(v.get(k),
+                            !java.util.Set.of("learning_rate", "lambda1", "lambda2", "kl_weight", "target_loss",
+                                    "condition_strictness").contains(k)))
                     .findFirst().orElse("steps");
             throw new IllegalArgumentException("training setting " + key + "='" + v.get(key) + "' is not a number");
         }
@@ -148,6 +161,8 @@ public record TrainConfig(Site site, Positions positions, String layers, int ste
         m.put("kl_weight", Double.toString(klWeight));
         m.put("condition", Boolean.toString(condition));
         m.put("target_loss", Double.toString(targetLoss));
+        m.put("span", span);
+        m.put("condition_strictness", Double.toString(conditionStrictness));
         return m;
     }
 

@@ -189,6 +189,7 @@ public final class Trainer {
         meta.put("demonstrations", Integer.toString(job.demos().size()));
         meta.put("train_loss", Double.toString(fit.crossEntropy()));
         meta.put("train_steps", Integer.toString(fit.steps()));
+        spanTokens(cfg, job.demos()).ifPresent(n -> meta.put(Intervention.SPAN_TOKENS, n));
         if (fit.timeLimited()) {
             meta.put("time_limited", "true"); // laai.trainer.max-training-seconds ended it
         }
@@ -202,7 +203,7 @@ public final class Trainer {
         }
         Intervention iv = new Intervention(job.task(), job.version(), cfg.site(), cfg.positions(), kept, lm.fingerprint(),
                 c.hiddenSize(), c.numAttentionHeads(), c.headDim(), meta,
-                cfg.condition() ? conditions.fit(job.demos()) : null);
+                cfg.condition() ? conditions.fit(job.demos(), cfg.conditionStrictness()) : null);
         return new TrainResult(iv, fit.crossEntropy(), fit.steps(), List.copyOf(p.layers), valAccuracy, baseAccuracy,
                 valLoss, baseLoss, previousAccuracy, millis);
     }
@@ -295,11 +296,11 @@ public final class Trainer {
         for (int i = 0; i < problems.size(); i++) {
             int[] o = owners.get(i);
             Plan p = plans.get(o[0]);
-            Intervention candidate = candidate(p, p.candidates.get(o[1]), fits.get(i).params());
+            Intervention candidate = candidate(p, p.candidates.get(o[1]), fits.get(i).params(), p.folds.get(o[2]).train);
             if (p.job.cfg().condition()) {
                 // Scored as it will be served: the fold's own condition decides where its Δ applies.
                 candidate = candidate.withCondition(foldConditions.computeIfAbsent(o[0] * 1_000_000L + o[2],
-                        k -> conditions.fit(p.folds.get(o[2]).train)));
+                        k -> conditions.fit(p.folds.get(o[2]).train, p.job.cfg().conditionStrictness())));
             }
             Steering s = Composition.of(Map.of(candidate, 1.0));
             for (Demonstration d : p.folds.get(o[2]).test) {
@@ -334,14 +335,25 @@ public final class Trainer {
         });
     }
 
-    private Intervention candidate(Plan p, List<Integer> layers, float[][] params) {
+    /** span=completion: the longest demonstration's completion, in tokens; span=all: none. */
+    private java.util.Optional<String> spanTokens(TrainConfig cfg, List<Demonstration> demos) {
+        if (!cfg.span().equals("completion")) {
+            return java.util.Optional.empty();
+        }
+        int n = demos.stream().mapToInt(d -> EncodedBatch.split(lm, d)[1].length).max().orElse(1);
+        return java.util.Optional.of(Integer.toString(Math.max(1, n)));
+    }
+
+    private Intervention candidate(Plan p, List<Integer> layers, float[][] params, List<Demonstration> train) {
         TreeMap<Integer, float[]> deltas = new TreeMap<>();
         for (int i = 0; i < layers.size(); i++) {
             deltas.put(layers.get(i), params[i]);
         }
         ModelConfig c = lm.config();
+        Map<String, String> meta = new LinkedHashMap<>();
+        spanTokens(p.job.cfg(), train).ifPresent(n -> meta.put(Intervention.SPAN_TOKENS, n)); // scored as it will be served
         return new Intervention("validation", 0, p.job.cfg().site(), p.job.cfg().positions(), deltas, lm.fingerprint(),
-                c.hiddenSize(), c.numAttentionHeads(), c.headDim(), Map.of());
+                c.hiddenSize(), c.numAttentionHeads(), c.headDim(), meta);
     }
 
     private static float[][] init(Intervention warmStart, List<Integer> layers) {

@@ -182,6 +182,13 @@ class OfflineCommandsTest {
                 "--layers", "2,3", "--validation", "none", "--condition", "false", "--device", "cpu");
         assertEquals(0, r.code(), r.err());
         export = run("export-gguf", "--intervention", residual.toString(), "--out", dir.resolve("cv.gguf").toString());
+        assertEquals(2, export.code());
+        assertTrue(export.err().contains("only span=all exports exactly"), export.err());
+        r = run("train", "--model", SharedData.stories260K().toString(), "--demos", demos.toString(), "--task",
+                "boy-named-max", "--out", residual.toString(), "--site", "residual", "--positions", "all",
+                "--layers", "2,3", "--validation", "none", "--condition", "false", "--span", "all", "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        export = run("export-gguf", "--intervention", residual.toString(), "--out", dir.resolve("cv.gguf").toString());
         assertEquals(0, export.code(), export.err());
         assertTrue(Files.size(dir.resolve("cv.gguf")) > 0);
     }

@@ -120,6 +120,30 @@ class ArtifactsTest {
     }
 
     /**
+     * Two conditional members whose conditions both hold on a prompt: only the one it resembles
+     * most applies, the other is named as left out; a member without a condition always applies.
+     */
+    @Test
+    void aCompositionAppliesTheClosestConditionalMember() {
+        int[] named = lm.encodePrompt("The boy was named");
+        int[] girl = lm.encodePrompt("The girl was named");
+        float[] boyState = io.laai.model.Activations.lastTokenResiduals(lm, named)[2];
+        float[] girlState = io.laai.model.Activations.lastTokenResiduals(lm, girl)[2];
+        Intervention boy = random(Site.RESIDUAL, Positions.LAST, 10, 1).withCondition(new Condition(2, boyState, -1));
+        Intervention other = random(Site.RESIDUAL, Positions.LAST, 11, 3).withCondition(new Condition(2, girlState, -1));
+        Intervention always = random(Site.RESIDUAL, Positions.LAST, 12, 4);
+        assertTrue(boy.condition().holds(girlState) && other.condition().holds(boyState), "both hold on both prompts");
+        Steering composed = Composition.of(Map.of(boy, 1.0, other, 1.0, always, 0.5));
+        Steering onBoy = Steering.forPrompt(composed, lm, named);
+        assertEquals(java.util.Set.of(other.task()), onBoy.conditionsUnmet());
+        Steering expected = Composition.of(Map.of(boy.withCondition(null), 1.0, always, 0.5));
+        for (int layer : new int[] {1, 3, 4}) {
+            assertArrayEquals(expected.residual(layer), onBoy.residual(layer), "layer " + layer);
+        }
+        assertEquals(java.util.Set.of(boy.task()), Steering.forPrompt(composed, lm, girl).conditionsUnmet());
+    }
+
+    /**
      * A centered condition (as the trainer fits them: states less generic text's mean) travels
      * with its center and compares centered states: halfway between two prompts' states, the two
      * point in opposite directions, however alike the raw states are.
@@ -170,9 +194,32 @@ class ArtifactsTest {
                 "num_heads", "8"));
         e = assertThrows(ModelFormatException.class, () -> Artifacts.decode(withNaN, "nan"));
         assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
+        Map<String, String> badSpan = new java.util.HashMap<>(Map.of("format", Artifacts.FORMAT, "task", "t", "version", "1",
+                "site", "residual", "positions", "last", "model_fingerprint", "x", "hidden_size", "64", "num_heads", "8"));
+        badSpan.put(Intervention.SPAN_TOKENS, "0");
+        byte[] zeroSpan = io.laai.model.Safetensors.encode(Map.of(), badSpan);
+        e = assertThrows(ModelFormatException.class, () -> Artifacts.decode(zeroSpan, "span"));
+        assertTrue(e.getMessage().contains("span: metadata span_tokens is '0', not a positive integer"), e.getMessage());
         byte[] notOurs = io.laai.model.Safetensors.encode(Map.of(), Map.of("format", "pt"));
         e = assertThrows(ModelFormatException.class, () -> Artifacts.decode(notOurs, "peft"));
         assertTrue(e.getMessage().contains("expected laai-intervention/1"), e.getMessage());
+    }
+
+    /** The span travels with the artifact; a sum steers as long as its longest member. */
+    @Test
+    void aSpanTravelsWithTheArtifact() {
+        Intervention a = random(Site.RESIDUAL, Positions.LAST, 6, 1).withMetadata(Map.of(Intervention.SPAN_TOKENS, "3"));
+        Intervention back = Artifacts.decode(Artifacts.encode(a), "a");
+        assertEquals(3, back.span());
+        assertEquals(3, back.steering(1.0).span());
+        Intervention b = random(Site.RESIDUAL, Positions.LAST, 7, 2).withMetadata(Map.of(Intervention.SPAN_TOKENS, "5"));
+        assertEquals(5, Composition.of(Map.of(a, 1.0, b, 1.0)).span());
+        assertEquals(Integer.MAX_VALUE, Composition.of(Map.of(a, 1.0, random(Site.RESIDUAL, Positions.LAST, 8, 2), 1.0))
+                .span(), "a member without a span steers every token");
+        Intervention exportable = random(Site.RESIDUAL, Positions.ALL, 9, 1).withMetadata(Map.of(Intervention.SPAN_TOKENS,
+                "2"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ControlVectors.encode(exportable));
+        assertTrue(e.getMessage().contains("only span=all exports exactly"), e.getMessage());
     }
 
     @Test

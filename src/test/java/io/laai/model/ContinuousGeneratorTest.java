@@ -48,13 +48,17 @@ class ContinuousGeneratorTest {
     }
 
     static Steering steering(int seed, Positions positions) {
+        return steering(seed, positions, Map.of());
+    }
+
+    static Steering steering(int seed, Positions positions, Map<String, String> metadata) {
         Random r = new Random(seed);
         float[] v = new float[64];
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) r.nextGaussian();
         }
         Intervention iv = new Intervention("t" + seed, 1, Site.RESIDUAL, positions, new TreeMap<>(Map.of(2, v)),
-                lm.fingerprint(), 64, 8, 8, Map.of());
+                lm.fingerprint(), 64, 8, 8, metadata);
         return Composition.of(Map.of(iv, 1.0));
     }
 
@@ -62,7 +66,8 @@ class ContinuousGeneratorTest {
     static Generator.Request request(int i) {
         SamplingParams params = i % 2 == 0 ? SamplingParams.greedy(6 + 3 * (i % 5))
                 : new SamplingParams(5 + 2 * (i % 7), 0.9, 0.95, i, List.of(), false);
-        Steering s = i % 3 == 0 ? Steering.NONE : steering(i % 4, i % 3 == 1 ? Positions.LAST : Positions.ALL);
+        Steering s = i % 3 == 0 ? Steering.NONE : steering(i % 4, i % 3 == 1 ? Positions.LAST : Positions.ALL,
+                i % 4 == 1 ? Map.of(Intervention.SPAN_TOKENS, Integer.toString(1 + i % 5)) : Map.of());
         return new Generator.Request(PROMPTS[i % PROMPTS.length], params, s);
     }
 
@@ -97,6 +102,45 @@ class ContinuousGeneratorTest {
             assertEquals(400, r.completionTokens());
             assertEquals(alone(longOne), r.text());
         }
+    }
+
+    /**
+     * A span of n: generation's first n tokens are the unlimited Δ's, and its tokens are what
+     * scoring them under the same steering (a path of its own) predicts; past the span the
+     * predictions are no longer the unlimited Δ's, so the span did cut.
+     */
+    @Test
+    void aSpanSteersTheFirstTokensOnly() {
+        int n = 3;
+        for (Positions positions : Positions.values()) {
+            Steering unlimited = steering(11, positions);
+            Steering spanned = steering(11, positions, Map.of(Intervention.SPAN_TOKENS, Integer.toString(n)));
+            assertEquals(n, spanned.span());
+            String prompt = "The boy was named";
+            SamplingParams p = SamplingParams.greedy(12).withIgnoreEos(true);
+            Generator.Result cut = new Generator(lm).generate(new Generator.Request(prompt, p, spanned));
+            Generator.Result full = new Generator(lm).generate(new Generator.Request(prompt, p, unlimited));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(full.tokens(), n),
+                    java.util.Arrays.copyOf(cut.tokens(), n), positions + ": the first tokens");
+            int[] ids = lm.encodePrompt(prompt);
+            float[][] scored = PromptScorer.continuation(lm, ids, cut.tokens(), spanned);
+            float[][] scoredFull = PromptScorer.continuation(lm, ids, cut.tokens(), unlimited);
+            for (int k = 0; k < cut.tokens().length; k++) {
+                assertEquals(cut.tokens()[k], argMax(scored[k]), positions + ": token " + k);
+                if (k < n) {
+                    assertTrue(java.util.Arrays.equals(scored[k], scoredFull[k]), positions + ": token " + k + " is steered");
+                }
+            }
+            assertTrue(!java.util.Arrays.equals(scored[n], scoredFull[n]), positions + ": the span ends at token " + n);
+        }
+    }
+
+    static int argMax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            best = v[i] > v[best] ? i : best;
+        }
+        return best;
     }
 
     @Test

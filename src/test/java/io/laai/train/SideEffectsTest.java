@@ -104,7 +104,7 @@ class SideEffectsTest {
     void aConditionAcceptsTheTasksPromptsAndSparesUnrelatedText() {
         TaskFile.Task task = TaskFile.readTasks(SharedData.root().resolve("tasks/stories260K-examples.jsonl")).stream()
                 .filter(t -> t.task().equals("went-to-the-beach")).findFirst().orElseThrow();
-        Condition c = new Conditions(lm).fit(task.train());
+        Condition c = new Conditions(lm).fit(task.train(), TrainConfig.DEFAULTS.conditionStrictness());
         assertTrue(task.train().stream().allMatch(d -> c.holds(lm, d.promptTokens(lm))), "every training prompt");
         long tested = task.test().stream().filter(d -> c.holds(lm, d.promptTokens(lm))).count();
         assertTrue(tested >= task.test().size() - 1, tested + " of " + task.test().size() + " test prompts accepted");

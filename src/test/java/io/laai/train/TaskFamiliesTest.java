@@ -21,8 +21,9 @@ import io.laai.model.Steering;
  * for this; README, "Training"), two tasks each: the base model fails them, the defaults keep at
  * least what they reached when chosen, and their side effects on unrelated text stay bounded.
  * These are floors against regressions at what the defaults reach (the defaults before target_loss,
- * at attn_heads, fall below two of them; multi-word's pair lost an item to the centered condition,
- * which aidreams260K's gained two), below the goals README states and does not yet meet.
+ * at attn_heads, fall below two of them; multi-word's is the goal, 0.9, which the defaults before
+ * span=completion and condition_strictness 0.25 missed at 0.62), below the goals README states for
+ * the other families, which the defaults do not yet meet.
  */
 class TaskFamiliesTest {
 
@@ -36,7 +37,7 @@ class TaskFamiliesTest {
     void theDefaultsOnEachFamily() throws Exception {
         try (LanguageModel stories = LanguageModel.load(SharedData.stories260K(), Device.cpu())) {
             check(stories, new Family("stories260K-multiword.jsonl", List.of("went-home-to-sleep", "a-small-green-frog"),
-                    0.6, 0.5));
+                    0.9, 0.5));
             check(stories, new Family("stories260K-function.jsonl", List.of("name-of-pet", "color-of-thing"), 0.85, 0.5));
             check(stories, new Family("stories260K-oneshot.jsonl", List.of("one-shot-named-sue", "one-shot-under-the-bed"),
                     0.5, 0.5));

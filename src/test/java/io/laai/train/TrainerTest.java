@@ -193,6 +193,32 @@ class TrainerTest {
         assertTrue(e.getMessage().contains("unknown training setting 'stepz'"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.DEFAULTS.with(Map.of("layers", "9")).layerList(5));
         assertTrue(e.getMessage().contains("layer 9 does not exist"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.DEFAULTS.with(Map.of("span", "prompt")));
+        assertTrue(e.getMessage().contains("span 'prompt' is not completion or all"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.DEFAULTS.with(Map.of("condition_strictness", "1.5")));
+        assertTrue(e.getMessage().contains("condition_strictness must be in [0, 1]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.DEFAULTS.with(Map.of("condition_strictness", "half")));
+        assertTrue(e.getMessage().contains("condition_strictness='half' is not a number"), e.getMessage());
+    }
+
+    /** span=completion: the artifact steers as many tokens as the longest completion has; span=all: every token. */
+    @Test
+    void theArtifactSteersAsManyTokensAsTheLongestCompletion() {
+        List<Demonstration> demos = List.of(new Demonstration("The boy was named", " Max"),
+                new Demonstration("Lily saw", " a big red ball"));
+        int longest = demos.stream().mapToInt(d -> EncodedBatch.split(lm, d)[1].length).max().orElseThrow();
+        assertTrue(longest > EncodedBatch.split(lm, demos.get(0))[1].length, "the completions differ in length");
+        TrainConfig quick = TrainConfig.DEFAULTS.with(Map.of("validation", "none", "steps", "5"));
+        Intervention spanned = new Trainer(lm).train("t", 1, demos, quick, null, null).intervention();
+        assertEquals(Integer.toString(longest), spanned.metadata().get(Intervention.SPAN_TOKENS));
+        assertEquals(longest, spanned.span());
+        assertEquals(longest, spanned.steering(1.0).span());
+        Intervention all = new Trainer(lm).train("t", 1, demos, quick.with(Map.of("span", "all")), null, null)
+                .intervention();
+        assertEquals(null, all.metadata().get(Intervention.SPAN_TOKENS));
+        assertEquals(Integer.MAX_VALUE, all.steering(1.0).span());
     }
 
     @Test
